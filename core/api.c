@@ -1,0 +1,258 @@
+/* api.c -- the host API table handed to every plugin (souk.h).  Registration slots
+ * live in plugin.c; everything that works on a souk_ctx lives here. */
+#include "app_internal.h"
+
+#include "clock.h"
+#include "crypto.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+json_t *souk_ctx_user(souk_ctx *ctx);
+
+/* ------------------------------------------------------------ request */
+
+static const char *req_method(souk_ctx *ctx) { return ctx->req ? ctx->req->method : NULL; }
+static const char *req_path(souk_ctx *ctx) { return ctx->req ? ctx->req->path : NULL; }
+
+static const char *first_string(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_array(v))
+        v = json_array_get(v, 0);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+static const char *req_param(souk_ctx *ctx, const char *name) { return first_string(ctx->params, name); }
+static const char *req_query(souk_ctx *ctx, const char *name) { return first_string(ctx->query, name); }
+static const char *req_cookie(souk_ctx *ctx, const char *name) { return first_string(ctx->cookies, name); }
+
+static const char *req_header(souk_ctx *ctx, const char *name)
+{
+    return ctx->req ? souk_request_header(ctx->req, name) : NULL;
+}
+
+static json_t *req_input(souk_ctx *ctx)
+{
+    if (!ctx->input)
+        ctx->input = json_object();
+    return ctx->input;
+}
+
+static const char *req_body(souk_ctx *ctx, size_t *len)
+{
+    if (len)
+        *len = ctx->req ? ctx->req->body_len : 0;
+    return ctx->req ? ctx->req->body : NULL;
+}
+
+static const char *req_ip(souk_ctx *ctx) { return ctx->req ? ctx->req->ip : NULL; }
+static const char *req_id(souk_ctx *ctx) { return ctx->req ? ctx->req->id : NULL; }
+static const char *req_locale(souk_ctx *ctx) { return ctx->locale; }
+static int req_wants_json(souk_ctx *ctx) { return ctx->wants_json; }
+static json_t *req_user(souk_ctx *ctx) { return souk_ctx_user(ctx); }
+
+/* ----------------------------------------------------------- response */
+
+static json_t *view(souk_ctx *ctx) { return ctx->view; }
+static void res_status(souk_ctx *ctx, int status) { ctx->status = status; }
+
+static int res_header(souk_ctx *ctx, const char *name, const char *value)
+{
+    if (!ctx->res || !name || !value || !souk_http_header_valid(name, value))
+        return SOUK_ERR;
+    souk_response_header(ctx->res, ctx->arena, name, value);
+    return SOUK_OK;
+}
+
+/* A cookie name is an RFC 6265 token; its value must not need quoting. */
+static int cookie_ok(const char *name, const char *value)
+{
+    if (!name || !*name || strpbrk(name, "()<>@,;:\\\"/[]?={} \t\r\n"))
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++)
+        if (*p <= 0x20 || *p == '"' || *p == ',' || *p == ';' || *p == '\\' || *p >= 0x7f)
+            return 0;
+    return 1;
+}
+
+static int res_cookie(souk_ctx *ctx, const char *name, const char *value, const souk_cookie *o)
+{
+    if (!ctx->res || !cookie_ok(name, value))
+        return SOUK_ERR;
+    souk_ctx_set_cookie(ctx, name, value, o);
+    return SOUK_OK;
+}
+
+static int res_redirect(souk_ctx *ctx, int status, const char *location)
+{
+    if (!location || strpbrk(location, "\r\n") || status < 300 || status > 399)
+        return SOUK_ERR;
+    ctx->status = status;
+    ctx->redirect = souk_arena_strdup(ctx->arena, location);
+    return SOUK_OK;
+}
+
+static int res_error(souk_ctx *ctx, int status, const char *code, const char *message,
+                     const char *field)
+{
+    return souk_ctx_error(ctx, status, code, message, field);
+}
+
+static int res_flash(souk_ctx *ctx, const char *kind, const char *message)
+{
+    if (!kind || !message)
+        return SOUK_ERR;
+    json_array_append_new(ctx->flash, json_pack("{s:s, s:s}", "kind", kind, "message", message));
+    return SOUK_OK;
+}
+
+static int res_page(souk_ctx *ctx, const char *page)
+{
+    if (!page)
+        return SOUK_ERR;
+    ctx->page = souk_arena_strdup(ctx->arena, page);
+    return SOUK_OK;
+}
+
+/* --------------------------------------------------------------- data */
+
+static sqlite3_stmt *db_prepare(souk_ctx *ctx, const char *sql)
+{
+    return souk_store_prepare(ctx->app->store, sql);
+}
+
+static int db_exec(souk_ctx *ctx, const char *sql)
+{
+    char err[512];
+    if (souk_store_exec(ctx->app->store, sql, err, sizeof err) != 0) {
+        souk_log(SOUK_LOG_ERROR, "SQL failed: %s", err);
+        return SOUK_ERR;
+    }
+    return SOUK_OK;
+}
+
+static sqlite3 *db(souk_ctx *ctx) { return souk_store_db(ctx->app->store); }
+
+/* ------------------------------------------------------------- events */
+
+static int event_emit(souk_ctx *ctx, const char *event, json_t *payload)
+{
+    return souk_registry_emit(ctx->app->reg, ctx, event, payload, 0, NULL, NULL);
+}
+
+static int event_ask(souk_ctx *ctx, const char *event, json_t *payload, const char **reason,
+                     const char **by)
+{
+    return souk_registry_emit(ctx->app->reg, ctx, event, payload, 1, reason, by);
+}
+
+static int event_refuse(souk_ctx *ctx, const char *reason)
+{
+    ctx->refusal = souk_arena_strdup(ctx->arena, reason ? reason : "refused");
+    return SOUK_ERR;
+}
+
+/* ------------------------------------------------------------ scripts */
+
+static int script_call(souk_ctx *ctx, const char *script, const char *fn, json_t *args,
+                       json_t **result, const char **error)
+{
+    char err[1024];
+    *result = NULL;
+    if (!ctx->app->scripts) {
+        snprintf(err, sizeof err, "%s.lua: scripts are not loaded", script);
+    } else if (souk_scripts_call(ctx->app->scripts, script, fn, args, result, err,
+                                 sizeof err) == 0) {
+        return SOUK_OK;
+    }
+    souk_log(SOUK_LOG_ERROR, "script %s.%s: %s", script, fn, err);
+    if (error)
+        *error = souk_arena_strdup(ctx->arena, err);
+    return SOUK_ERR;
+}
+
+/* -------------------------------------------------------- time, memory */
+
+static int64_t now_ms(souk_ctx *ctx) { return souk_clock_now_ms(); }
+static void *api_alloc(souk_ctx *ctx, size_t size) { return souk_arena_alloc(ctx->arena, size); }
+static char *api_strdup(souk_ctx *ctx, const char *s) { return souk_arena_strdup(ctx->arena, s); }
+
+static char *api_sprintf(souk_ctx *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *s = souk_arena_vprintf(ctx->arena, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+static void api_free(void *p) { free(p); }
+
+const souk_host_api souk_api_table = {
+    .size = sizeof(souk_host_api),
+    .abi_version = SOUK_ABI_VERSION,
+    .abi_minor = SOUK_ABI_MINOR,
+
+    .route_add = souk_plugin_route_add,
+    .migration_add = souk_plugin_migration_add,
+    .event_on = souk_plugin_event_on,
+    .service_register = souk_plugin_service_register,
+    .service_get = souk_plugin_service_get,
+    .identity_set = souk_plugin_identity_set,
+    .command_add = souk_plugin_command_add,
+
+    .config = souk_plugin_config,
+    .plugin_name = souk_plugin_name,
+    .store_dir = souk_plugin_store_dir,
+    .log = souk_plugin_log,
+
+    .req_method = req_method,
+    .req_path = req_path,
+    .req_param = req_param,
+    .req_query = req_query,
+    .req_header = req_header,
+    .req_cookie = req_cookie,
+    .req_input = req_input,
+    .req_body = req_body,
+    .req_ip = req_ip,
+    .req_id = req_id,
+    .req_locale = req_locale,
+    .req_wants_json = req_wants_json,
+    .req_user = req_user,
+
+    .view = view,
+    .res_status = res_status,
+    .res_header = res_header,
+    .res_cookie = res_cookie,
+    .res_redirect = res_redirect,
+    .res_error = res_error,
+    .res_flash = res_flash,
+    .res_page = res_page,
+
+    .db_prepare = db_prepare,
+    .db_exec = db_exec,
+    .db = db,
+
+    .event_emit = event_emit,
+    .event_ask = event_ask,
+    .event_refuse = event_refuse,
+
+    .script_call = script_call,
+
+    .random_hex = souk_random_hex,
+    .random_uniform = souk_random_uniform,
+    .random_code = souk_random_code,
+    .keyed_hash = souk_keyed_hash,
+    .equal_ct = souk_equal_ct,
+    .seal = souk_seal,
+    .unseal = souk_unseal,
+    .free = api_free,
+
+    .now_ms = now_ms,
+    .alloc = api_alloc,
+    .dup = api_strdup,
+    .format = api_sprintf,
+};

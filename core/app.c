@@ -1,0 +1,157 @@
+/* app.c -- opening and closing a store; see app.h.  The request path is dispatch.c. */
+#include "app_internal.h"
+
+#include "crypto.h"
+#include "log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define APP_RELOAD_DEBOUNCE_MS 200 /* editors write a file in several steps */
+
+static void report_migration(void *ud, const souk_store_migration *m)
+{
+    souk_log(SOUK_LOG_INFO, "applied migration %s %d (%s)", m->plugin, m->version, m->name);
+}
+
+/* Register the plugins' routes with the router and collect the listed pages. */
+static int app_build_routes(souk_app *app, char *err, size_t errlen)
+{
+    int n;
+    const souk_route_entry *routes = souk_registry_routes(app->reg, &n);
+    app->router = souk_router_new();
+    app->nav = json_array();
+    for (int i = 0; i < n; i++) {
+        const souk_route *r = &routes[i].route;
+        char rerr[256];
+        if (souk_router_add(app->router, r->method, r->pattern, (void *)&routes[i], rerr,
+                            sizeof rerr) != 0) {
+            snprintf(err, errlen, "plugin '%s': route %s %s: %s",
+                     souk_plugin_get_name(routes[i].plugin), r->method, r->pattern, rerr);
+            return -1;
+        }
+        if ((r->flags & SOUK_ROUTE_LISTED) && strcmp(r->method, "GET") == 0 &&
+            !strchr(r->pattern, ':') && !strchr(r->pattern, '*'))
+            json_array_append_new(app->nav, json_pack("{s:s, s:s}", "title",
+                                                      r->title ? r->title : r->pattern,
+                                                      "href", r->pattern));
+    }
+    return 0;
+}
+
+int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t errlen)
+{
+    souk_app *app = calloc(1, sizeof *app);
+    souk_config_defaults(&app->cfg);
+    if (souk_config_load(&app->cfg, dir, err, errlen) != 0)
+        goto fail;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/keys", app->cfg.store_dir);
+    if (souk_crypto_open(path, 0, err, errlen) != 0)
+        goto fail;
+    snprintf(path, sizeof path, "%s/data/souk.db", app->cfg.store_dir);
+    if (souk_store_open(&app->store, path, err, errlen) != 0)
+        goto fail;
+    if (souk_plugins_load(&app->reg, &app->cfg, &souk_api_table, err, errlen) != 0)
+        goto fail;
+    app->plugins_info = json_array();
+    for (int i = 0; i < souk_registry_count(app->reg); i++) {
+        souk_plugin *p = souk_registry_plugin(app->reg, i);
+        json_array_append_new(app->plugins_info,
+                              json_pack("{s:s, s:s}", "name", souk_plugin_get_name(p),
+                                        "version", souk_plugin_get_version(p)));
+    }
+    if (flags & SOUK_APP_MIGRATE) {
+        size_t nm;
+        const souk_store_migration *m = souk_registry_migrations(app->reg, &nm);
+        int applied = souk_store_migrate(app->store, m, nm, report_migration, NULL, err, errlen);
+        if (applied < 0)
+            goto fail;
+        app->migrations_applied = applied;
+    }
+    if (app_build_routes(app, err, errlen) != 0)
+        goto fail;
+    if (!(flags & SOUK_APP_NO_SCRIPTS)) {
+        snprintf(path, sizeof path, "%s/scripts", app->cfg.store_dir);
+        if (souk_scripts_open(&app->scripts, path, &app->cfg.script, err, errlen) != 0)
+            goto fail;
+    }
+    if (!(flags & SOUK_APP_NO_THEME)) {
+        if (souk_theme_open(&app->theme, &app->cfg, err, errlen) != 0)
+            goto fail;
+        if (!souk_theme_has(app->theme, "error")) {
+            snprintf(err, errlen, "theme '%s': the 'error' template is missing", app->cfg.theme);
+            goto fail;
+        }
+    }
+    *out = app;
+    return 0;
+fail:
+    souk_app_close(app);
+    return -1;
+}
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+void souk_app_close(souk_app *app)
+{
+    if (!app)
+        return;
+    if (app->watch) {
+        uv_close((uv_handle_t *)app->watch, free_handle);
+        uv_close((uv_handle_t *)app->watch_debounce, free_handle);
+    }
+    souk_router_free(app->router);
+    json_decref(app->nav);
+    json_decref(app->plugins_info);
+    souk_theme_close(app->theme);
+    souk_scripts_close(app->scripts);
+    /* Plugins go before the store: their fini() may still use the database. */
+    souk_plugins_unload(app->reg);
+    souk_store_close(app->store);
+    souk_config_free(&app->cfg);
+    free(app);
+}
+
+void souk_app_reload_scripts(souk_app *app)
+{
+    if (!app->scripts)
+        return;
+    int n = souk_scripts_reload(app->scripts);
+    if (n > 0)
+        souk_log(SOUK_LOG_INFO, "reloaded %d script(s)", n);
+}
+
+static void on_debounce(uv_timer_t *t) { souk_app_reload_scripts(t->data); }
+
+static void on_scripts_change(uv_fs_event_t *h, const char *file, int events, int status)
+{
+    souk_app *app = h->data;
+    uv_timer_start(app->watch_debounce, on_debounce, APP_RELOAD_DEBOUNCE_MS, 0);
+}
+
+void souk_app_watch(souk_app *app, uv_loop_t *loop)
+{
+    if (!app->scripts || app->watch)
+        return;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/scripts", app->cfg.store_dir);
+    app->watch = calloc(1, sizeof *app->watch);
+    app->watch_debounce = calloc(1, sizeof *app->watch_debounce);
+    uv_fs_event_init(loop, app->watch);
+    uv_timer_init(loop, app->watch_debounce);
+    app->watch->data = app;
+    app->watch_debounce->data = app;
+    if (uv_fs_event_start(app->watch, on_scripts_change, path, 0) != 0)
+        souk_log(SOUK_LOG_WARN, "cannot watch %s; scripts reload on SIGHUP only", path);
+    /* The watcher must not keep a draining worker alive. */
+    uv_unref((uv_handle_t *)app->watch);
+    uv_unref((uv_handle_t *)app->watch_debounce);
+}
+
+souk_config *souk_app_config(souk_app *app) { return &app->cfg; }
+souk_store *souk_app_store(souk_app *app) { return app->store; }
+souk_registry *souk_app_registry(souk_app *app) { return app->reg; }
+souk_scripts *souk_app_scripts(souk_app *app) { return app->scripts; }
+const souk_host_api *souk_app_api(void) { return &souk_api_table; }

@@ -1,0 +1,37 @@
+/* app_internal.h -- the souk_app structure, shared by app.c (open/close), dispatch.c
+ * (the request path), api.c (the host API) and the CLI.  Not for plugins. */
+#ifndef SOUK_APP_INTERNAL_H
+#define SOUK_APP_INTERNAL_H
+
+#include "app.h"
+#include "ctx.h"
+#include "router.h"
+#include "theme.h"
+
+#include <uv.h>
+
+struct souk_app {
+    souk_config cfg;
+    souk_store *store;
+    souk_registry *reg;
+    souk_scripts *scripts;     /* NULL with SOUK_APP_NO_SCRIPTS */
+    souk_theme *theme;         /* NULL with SOUK_APP_NO_THEME */
+    souk_router *router;
+    json_t *nav;               /* [{title, href}] of SOUK_ROUTE_LISTED routes */
+    json_t *plugins_info;      /* [{name, version}] */
+    uv_fs_event_t *watch;      /* scripts directory watcher, or NULL */
+    uv_timer_t *watch_debounce;
+    int migrations_applied;    /* by souk_app_open */
+};
+
+/* The host API table (api.c). */
+extern const souk_host_api souk_api_table;
+
+/* Fill ctx->view with {"error": {...}} and set the status (dispatch.c, api.c). */
+int souk_ctx_error(souk_ctx *ctx, int status, const char *code, const char *message,
+                   const char *field);
+/* Add a Set-Cookie header honouring the store's https setting. */
+void souk_ctx_set_cookie(souk_ctx *ctx, const char *name, const char *value,
+                         const souk_cookie *opts);
+
+#endif

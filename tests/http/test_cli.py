@@ -1,0 +1,142 @@
+"""The souk command line: exit codes, --help everywhere, init, check, migrate,
+template render, script test."""
+import json
+import os
+import stat
+import tempfile
+
+import souktest as st
+from souktest import check, eq
+
+COMMANDS = [["init"], ["serve"], ["check"], ["migrate"], ["plugins"], ["script", "test"],
+            ["template", "render"]]
+
+
+def test_version():
+    p = st.run("version", check=0)
+    check(p.stdout.startswith("souk "), p.stdout)
+    check("ABI 1" in p.stdout)
+
+
+def test_help_and_usage_exit_codes():
+    p = st.run("--help", check=0)
+    for c in COMMANDS:
+        check(c[0] in p.stdout, c)
+    eq(st.run().returncode, 2)
+    for c in COMMANDS:
+        p = st.run(*c, "--help")
+        eq(p.returncode, 0, f"{c} --help")
+        check("usage" in p.stdout.lower(), f"{c}: {p.stdout}")
+        p = st.run(*c)
+        eq(p.returncode, 2, f"{c} without arguments")
+        check("usage" in p.stderr.lower(), f"{c}: {p.stderr}")
+
+
+def test_unknown_command():
+    p = st.run("frobnicate")
+    eq(p.returncode, 2)
+    check("unknown command" in p.stderr, p.stderr)
+
+
+def test_init_creates_store():
+    store = st.Store()
+    try:
+        for d in ("souk.lua", "scripts", "data/souk.db", "keys/store.key", "themes", "plugins"):
+            check(os.path.exists(store.path(d)), d)
+        mode = stat.S_IMODE(os.stat(store.path("keys/store.key")).st_mode)
+        eq(mode, 0o600, "key file mode")
+        p = st.run("init", store.dir)
+        eq(p.returncode, 1)
+        check("already exists" in p.stderr)
+    finally:
+        store.cleanup()
+
+
+def test_check_ok_and_config_errors():
+    store = st.Store({"plugins": []})
+    try:
+        p = st.run("check", store.dir, env=store.env(), check=0)
+        check("config" in p.stdout and "theme" in p.stdout, p.stdout)
+        store.write("souk.lua", "return { listen = '127.0.0.1:8080', limts = {} }\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("limts" in p.stderr, p.stderr)
+        store.write("souk.lua", "return { workers = 'many' }\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("workers" in p.stderr, p.stderr)
+        store.write("souk.lua", "return {\n  workers = ,\n}\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("souk.lua:2" in p.stderr, p.stderr)
+        store.write("souk.lua", "os.execute('touch /tmp/pwned')\nreturn {}\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("souk.lua:1" in p.stderr, p.stderr)
+    finally:
+        store.cleanup()
+
+
+def test_check_reports_bad_template():
+    store = st.Store({"plugins": []})
+    try:
+        store.write("themes/default/templates/home.mustache", "{{#open}}\nnever closed\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("home.mustache:" in p.stderr, p.stderr)
+    finally:
+        store.cleanup()
+
+
+def test_env_override():
+    store = st.Store({"plugins": []})
+    try:
+        p = st.run("check", store.dir, env={**store.env(), "SOUK_WORKERS": "x"})
+        eq(p.returncode, 1)
+        check("SOUK_WORKERS" in p.stderr, p.stderr)
+    finally:
+        store.cleanup()
+
+
+def test_template_render():
+    d = tempfile.mkdtemp()
+    with open(os.path.join(d, "page.mustache"), "w") as f:
+        f.write("{{<layout}}{{$body}}Hi {{name}}!{{/body}}{{/layout}}")
+    with open(os.path.join(d, "layout.mustache"), "w") as f:
+        f.write("<main>{{$body}}default{{/body}}</main>")
+    with open(os.path.join(d, "data.json"), "w") as f:
+        json.dump({"name": "<Ann>"}, f)
+    p = st.run("template", "render", os.path.join(d, "page.mustache"), "--data",
+               os.path.join(d, "data.json"), check=0)
+    eq(p.stdout.strip(), "<main>Hi &lt;Ann&gt;!</main>")
+    with open(os.path.join(d, "bad.mustache"), "w") as f:
+        f.write("line one\n{{#x}}\n")
+    p = st.run("template", "render", os.path.join(d, "bad.mustache"), "--data",
+               os.path.join(d, "data.json"))
+    eq(p.returncode, 1)
+    check("bad.mustache:2" in p.stderr, p.stderr)
+
+
+def test_script_test_reports():
+    store = st.Store({"plugins": []})
+    try:
+        store.write("scripts/greet.lua", "local M = {}\nfunction M.hello(who) return 'hi ' .. who.name end\nreturn M\n")
+        store.write("scripts/greet_test.lua", "return {\n  ['says hi'] = function() expect_eq(M.hello({name='a'}), 'hi a') end,\n"
+                    "  ['is wrong'] = function() expect_eq(M.hello({name='b'}), 'bye b') end,\n}\n")
+        p = st.run("script", "test", store.dir)
+        eq(p.returncode, 1, p.stdout + p.stderr)
+        check("1 passed, 1 failed" in p.stdout, p.stdout)
+        check("is wrong" in p.stdout)
+        store.write("scripts/greet_test.lua", "return {\n  ['says hi'] = function() expect_eq(M.hello({name='a'}), 'hi a') end,\n}\n")
+        p = st.run("script", "test", store.dir, check=0)
+        check("1 passed, 0 failed" in p.stdout, p.stdout)
+        # A script that fails its tests stops start-up (check) with its name.
+        store.write("scripts/greet_test.lua", "return { ['x'] = function() expect(false, 'nope') end }\n")
+        p = st.run("check", store.dir, env=store.env())
+        eq(p.returncode, 1)
+        check("greet" in p.stderr, p.stderr)
+    finally:
+        store.cleanup()
+
+
+st.main(globals())
