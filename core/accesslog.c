@@ -36,7 +36,10 @@ static void put_mem(line_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void put(line_buf *b, const char *s) { put_mem(b, s, strlen(s)); }
+static void put(line_buf *b, const char *s)
+{
+    put_mem(b, s, strlen(s));
+}
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are
  * not one (stray continuation byte, overlong form, surrogate, beyond U+10FFFF or

@@ -15,8 +15,10 @@
 
 /* Unix time in milliseconds. */
 int64_t souk_clock_now_ms(void);
-/* Monotonic milliseconds for durations and timeouts (never injected). */
+/* Monotonic milliseconds and microseconds for durations and timeouts (never
+ * injected). */
 uint64_t souk_clock_mono_ms(void);
+uint64_t souk_clock_mono_us(void);
 /* Freeze the clock at ms (0 unfreezes). */
 void souk_clock_set_fixed(int64_t ms);
 /* Allow or forbid SOUK_CLOCK_FILE (the server allows it in dev mode only). */

@@ -9,7 +9,8 @@
  *   listen          "host:port"        "127.0.0.1:8080"; "[::1]:8080"; port 0 = any
  *   workers         integer >= 0       0 = one worker per core
  *   dev             boolean            dev mode (outbox channel, clock file, verbose
- *                                      errors); loopback only unless force_public
+ *                                      errors); the master refuses it on a
+ *                                      non-loopback address unless force_public
  *   force_public    boolean            allow dev mode on a non-loopback address
  *   https           boolean            served behind TLS (Secure cookies)
  *   theme           name               "default"
@@ -509,7 +510,8 @@ static int apply_dirs(loader *ld, const char *label, json_t *v)
     return 0;
 }
 
-static int apply_settings(loader *ld, const char *label, json_t *v)
+static int apply_settings(loader *ld, const char *path, const char *label, json_t *v,
+                          const char *origin)
 {
     if (json_is_array(v) || !json_is_object(v))
         return expected(ld, label, "a table of plugin settings", v);
@@ -518,8 +520,8 @@ static int apply_settings(loader *ld, const char *label, json_t *v)
     json_object_foreach(v, key, val) {
         /* An empty Lua table is indistinguishable from an empty list. */
         if (!json_is_object(val) && !(json_is_array(val) && json_array_size(val) == 0)) {
-            char sub[256];
-            snprintf(sub, sizeof sub, "%s.%s", label, key);
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s: key '%s.%s'", origin, path, key);
             return expected(ld, sub, "a table", val);
         }
     }
@@ -586,7 +588,7 @@ static int apply_key(loader *ld, const key_spec *k, const char *path, const char
     case K_DIRS:
         return apply_dirs(ld, label, v);
     case K_SETTINGS:
-        return apply_settings(ld, label, v);
+        return apply_settings(ld, path, label, v, origin);
     case K_GROUP:
         if (json_is_array(v) || !json_is_object(v))
             return expected(ld, label, "a table", v);
@@ -765,12 +767,6 @@ static int check_env_groups(loader *ld)
 
 /* ------------------------------------------------------------------- checks */
 
-static int is_loopback(const char *host)
-{
-    return strncmp(host, "127.", 4) == 0 || strcmp(host, "localhost") == 0 ||
-           strcmp(host, "::1") == 0;
-}
-
 static int check_whole(loader *ld, const char *origin)
 {
     souk_config *cfg = ld->cfg;
@@ -783,9 +779,8 @@ static int check_whole(loader *ld, const char *origin)
         return fail(ld, "%s: locale '%s' is not one of the locales (%s)",
                     ld->locale_from_env ? "SOUK_LOCALE" : origin, cfg->locale, list);
     }
-    if (cfg->dev && !cfg->force_public && !is_loopback(cfg->listen_host))
-        return fail(ld, "%s: dev mode on the non-loopback address %s needs force_public = true",
-                    origin, cfg->listen_host);
+    /* dev mode on a public address is refused by the master, which knows the
+     * final address (the command line may override listen). */
     return 0;
 }
 

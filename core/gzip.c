@@ -10,8 +10,7 @@
 /* zlib's default memory level (8): more buys little for bodies of a few KiB. */
 #define GZIP_MEM_LEVEL 8
 
-int souk_gzip_compress(souk_arena *a, const void *src, size_t len, char **out,
-                       size_t *out_len)
+int souk_gzip_compress(souk_arena *a, const void *src, size_t len, char **out, size_t *out_len)
 {
     /* zlib counts in uInt: a body that does not fit is not compressed (bodies are
      * bounded far below that anyway). */

@@ -20,7 +20,6 @@
 /* Compress src[0..len) into one gzip member allocated in the arena a.  On success
  * returns 0 with *out (arena memory, freed with the arena) and *out_len; returns -1
  * when zlib fails (out of memory), *out untouched. */
-int souk_gzip_compress(souk_arena *a, const void *src, size_t len, char **out,
-                       size_t *out_len);
+int souk_gzip_compress(souk_arena *a, const void *src, size_t len, char **out, size_t *out_len);
 
 #endif

@@ -595,7 +595,17 @@ int souk_accepts_gzip(const char *accept_encoding)
 
 char *souk_safe_join(const char *root, const char *rel)
 {
-    if (!root || !*root || !rel || rel[0] == '/' || strchr(rel, '\\'))
+    if (!root || !*root)
+        return NULL;
+    char real_root[PATH_MAX];
+    if (!realpath(root, real_root))
+        return NULL;
+    return souk_safe_join_real(real_root, rel);
+}
+
+char *souk_safe_join_real(const char *real_root, const char *rel)
+{
+    if (!real_root || real_root[0] != '/' || !rel || rel[0] == '/' || strchr(rel, '\\'))
         return NULL;
     /* No ".." segment at all, even one that would stay inside root: a request
      * that needs one is not a request for a file we serve. */
@@ -606,9 +616,6 @@ char *souk_safe_join(const char *root, const char *rel)
             return NULL;
         seg = slash ? slash + 1 : NULL;
     }
-    char real_root[PATH_MAX];
-    if (!realpath(root, real_root))
-        return NULL;
     char joined[PATH_MAX];
     int len = snprintf(joined, sizeof joined, "%s/%s", real_root, rel);
     if (len < 0 || (size_t)len >= sizeof joined)

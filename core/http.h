@@ -40,7 +40,7 @@ typedef struct souk_request {
     size_t body_len;
     char ip[64];             /* peer address */
     char id[24];             /* request id (hex), unique per worker start */
-    uint64_t start_ms;       /* monotonic ms when the first byte arrived */
+    uint64_t start_us;       /* monotonic microseconds when the first byte arrived */
 } souk_request;
 
 typedef struct souk_response {
@@ -123,6 +123,9 @@ int souk_accepts_gzip(const char *accept_encoding);
  * exist.  It may name a directory: serve only what open()+fstat() show to be a
  * regular file.  (A C string cannot carry a NUL; souk_url_decode refuses "%00".) */
 char *souk_safe_join(const char *root, const char *rel);
+/* The same for a root that is already absolute and resolved (realpath), which
+ * saves resolving it again on every request (static files). */
+char *souk_safe_join_real(const char *real_root, const char *rel);
 /* Format t as an HTTP date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT"), in
  * English whatever the locale, into out (SOUK_HTTP_DATE_SIZE bytes). */
 void souk_http_date(time_t t, char *out);

@@ -55,17 +55,17 @@ typedef struct proc proc;
 
 /* One worker process.  Freed once both of its handles are closed. */
 struct proc {
-    slot *slot;              /* NULL once reaped */
+    slot *slot; /* NULL once reaped */
     uv_process_t process;
     uv_pipe_t control;
-    int open_handles;        /* process + control until their close callbacks ran */
+    int open_handles; /* process + control until their close callbacks ran */
     int control_closed;
     int pid;
-    unsigned gen;            /* generation number (for logs after the slot is gone) */
+    unsigned gen; /* generation number (for logs after the slot is gone) */
     int id;
-    int ready;               /* said "ready" */
-    int stop_requested;      /* we sent SIGTERM: its exit is expected */
-    uint64_t spawned_ms;     /* monotonic */
+    int ready;           /* said "ready" */
+    int stop_requested;  /* we sent SIGTERM: its exit is expected */
+    uint64_t spawned_ms; /* monotonic */
     char line[SOUK_CONTROL_LINE_MAX];
     size_t line_len;
     char error[SOUK_CONTROL_LINE_MAX]; /* text of its "error" line, or "" */
@@ -75,10 +75,10 @@ struct proc {
 struct slot {
     generation *gen;
     int id;
-    proc *proc;              /* the live worker, or NULL (dead, restart pending) */
+    proc *proc; /* the live worker, or NULL (dead, restart pending) */
     uv_timer_t restart;
-    uint32_t backoff_ms;     /* delay before the next respawn */
-    int was_ready;           /* a worker of this slot said "ready" at least once */
+    uint32_t backoff_ms; /* delay before the next respawn */
+    int was_ready;       /* a worker of this slot said "ready" at least once */
 };
 
 struct generation {
@@ -86,38 +86,41 @@ struct generation {
     unsigned num;
     int n;
     slot *slots;
-    int ready;               /* slots with was_ready set */
-    int live;                /* processes spawned and not yet reaped */
-    int retired;             /* stopping: no respawns, live workers were SIGTERMed */
+    int ready;   /* slots with was_ready set */
+    int live;    /* processes spawned and not yet reaped */
+    int retired; /* stopping: no respawns, live workers were SIGTERMed */
     int freeing;
-    generation *older;       /* the list of live generations, newest first */
-    uv_timer_t kill_timer;   /* SIGKILL deadline once retired */
-    int open_handles;        /* timers still to close before the memory goes */
+    generation *older;     /* the list of live generations, newest first */
+    uv_timer_t kill_timer; /* SIGKILL deadline once retired */
+    int open_handles;      /* timers still to close before the memory goes */
 };
 
 enum master_phase { PHASE_STARTING, PHASE_RUNNING, PHASE_STOPPING };
 
 struct master {
     uv_loop_t loop;
-    souk_config cfg;         /* the serving generation's configuration */
-    souk_config next_cfg;    /* the configuration of `next`, while it starts */
+    souk_config cfg;      /* the serving generation's configuration */
+    souk_config next_cfg; /* the configuration of `next`, while it starts */
     int have_next_cfg;
     char exe[PATH_MAX];
     /* command line overrides, applied to every configuration loaded */
     const char *dir;
-    char listen_host[256];   /* "" = none */
+    char listen_host[256]; /* "" = none */
     int listen_port;
-    int workers_override;    /* 0 = none */
-    /* what we actually listen on */
+    int workers_override; /* 0 = none */
+    /* what we listen on: as asked (port may be 0) and as bound */
+    char asked_host[256];
+    int asked_port;
     char host[256];
     int port;
     int listen_fd, metrics_fd;
     generation *cur, *next;
-    generation *gens;        /* every generation not yet freed, newest first */
+    generation *gens; /* every generation not yet freed, newest first */
     unsigned gen_counter;
     enum master_phase phase;
-    int reload_pending;      /* a SIGHUP arrived while another reload was running */
-    int startup_failed;      /* the reason was printed; stop without more noise */
+    int reload_pending; /* a SIGHUP arrived while another reload was running */
+    int startup_failed; /* the reason was printed; stop without more noise */
+    int finished;       /* master_finish ran */
     int exit_code;
     uv_signal_t sig_hup, sig_term, sig_int;
 };
@@ -129,7 +132,10 @@ static void master_stop(master *m, const char *why);
 
 /* ---------------------------------------------------------------- helpers */
 
-static uint64_t now_ms(void) { return souk_clock_mono_ms(); }
+static uint64_t now_ms(void)
+{
+    return souk_clock_mono_ms();
+}
 
 /* "killed by signal SIGSEGV" / "exited with status 1" */
 static void describe_exit(char *out, size_t cap, int64_t status, int term_signal)
@@ -210,12 +216,6 @@ static void slot_timer_closed(uv_handle_t *h)
     generation_handle_closed(h);
 }
 
-static void generation_new_failed(generation *g)
-{
-    free(g->slots);
-    free(g);
-}
-
 static generation *generation_new(master *m, int n)
 {
     generation *g = calloc(1, sizeof *g);
@@ -223,7 +223,7 @@ static generation *generation_new(master *m, int n)
         return NULL;
     g->slots = calloc((size_t)n, sizeof *g->slots);
     if (!g->slots) {
-        generation_new_failed(g);
+        free(g);
         return NULL;
     }
     g->m = m;
@@ -248,6 +248,9 @@ static generation *generation_new(master *m, int n)
 
 static void master_finish(master *m)
 {
+    if (m->finished)
+        return;
+    m->finished = 1;
     if (!m->startup_failed)
         souk_log(SOUK_LOG_INFO, "shutdown complete");
     uv_close((uv_handle_t *)&m->sig_hup, NULL);
@@ -280,15 +283,19 @@ static void generation_kill(generation *g)
     for (int i = 0; i < g->n; i++) {
         proc *p = g->slots[i].proc;
         if (p) {
-            souk_log(SOUK_LOG_WARN, "worker %d (pid %d, generation %u) still running; "
-                                    "sending SIGKILL",
+            souk_log(SOUK_LOG_WARN,
+                     "worker %d (pid %d, generation %u) still running; "
+                     "sending SIGKILL",
                      p->id, p->pid, p->gen);
             uv_process_kill(&p->process, SIGKILL);
         }
     }
 }
 
-static void on_kill_timer(uv_timer_t *t) { generation_kill(t->data); }
+static void on_kill_timer(uv_timer_t *t)
+{
+    generation_kill(t->data);
+}
 
 /* Stop a generation: no more respawns, SIGTERM (drain) to every live worker,
  * SIGKILL to what is left after deadline_ms. */
@@ -361,13 +368,14 @@ static void reload_failed(master *m, const char *reason)
 static void reload_complete(master *m)
 {
     generation *old = m->cur;
-    souk_log(SOUK_LOG_INFO, "reload: generation %u ready; draining generation %u",
-             m->next->num, old->num);
+    souk_log(SOUK_LOG_INFO, "reload: generation %u ready; draining generation %u", m->next->num,
+             old->num);
     m->cur = m->next;
     m->next = NULL;
     souk_config_free(&m->cfg);
     m->cfg = m->next_cfg;
     m->have_next_cfg = 0;
+    souk_log_setup("master", souk_proc_log_level(m->cfg.log_level));
     generation_retire(old, drain_deadline(m));
     if (m->reload_pending) {
         m->reload_pending = 0;
@@ -383,14 +391,15 @@ static void proc_ready(proc *p)
     souk_log(SOUK_LOG_INFO, "worker %d ready (pid %d, generation %u)", p->id, p->pid, p->gen);
     if (p->stop_requested || g->retired)
         return;
-    if (!s->was_ready) {
+    int first = !s->was_ready; /* not a respawn of a slot that was ready before */
+    if (first) {
         s->was_ready = 1;
         g->ready++;
     }
     if (g == m->cur && m->phase == PHASE_STARTING) {
         /* Worker 0 went first so that a broken store fails with its one line;
          * now that it works, start the others. */
-        if (s->id == 0) {
+        if (s->id == 0 && first) {
             for (int i = 1; i < g->n; i++) {
                 char err[256];
                 if (slot_spawn(&g->slots[i], err, sizeof err) != 0) {
@@ -424,8 +433,8 @@ static void control_line(proc *p, const char *line)
         if (!p->error[0])
             snprintf(p->error, sizeof p->error, "%s", line + strlen(SOUK_CONTROL_ERROR));
     } else {
-        souk_log(SOUK_LOG_WARN, "worker %d (pid %d): unexpected control message \"%s\"",
-                 p->id, p->pid, line);
+        souk_log(SOUK_LOG_WARN, "worker %d (pid %d): unexpected control message \"%s\"", p->id,
+                 p->pid, line);
     }
 }
 
@@ -479,8 +488,8 @@ static void on_restart_timer(uv_timer_t *t);
 static uint32_t slot_schedule_restart(slot *s)
 {
     uint32_t delay = s->backoff_ms;
-    s->backoff_ms = delay >= SOUK_RESTART_BACKOFF_MAX_MS / 2 ? SOUK_RESTART_BACKOFF_MAX_MS
-                                                            : delay * 2;
+    s->backoff_ms =
+        delay >= SOUK_RESTART_BACKOFF_MAX_MS / 2 ? SOUK_RESTART_BACKOFF_MAX_MS : delay * 2;
     uv_timer_start(&s->restart, on_restart_timer, delay, 0);
     return delay;
 }
@@ -507,12 +516,13 @@ static void proc_exited(proc *p, slot *s, int64_t status, int term_signal)
     describe_exit(how, sizeof how, status, term_signal);
 
     if (p->stop_requested || g->retired) {
-        if (term_signal || status != 0)
-            souk_log(SOUK_LOG_WARN, "worker %d (pid %d, generation %u) stopped: %s", p->id,
-                     p->pid, p->gen, how);
+        /* SIGTERM is what we sent: a worker still opening the store dies of it. */
+        if ((term_signal && term_signal != SIGTERM) || status != 0)
+            souk_log(SOUK_LOG_WARN, "worker %d (pid %d, generation %u) stopped: %s", p->id, p->pid,
+                     p->gen, how);
         else
-            souk_log(SOUK_LOG_INFO, "worker %d (pid %d, generation %u) stopped", p->id,
-                     p->pid, p->gen);
+            souk_log(SOUK_LOG_INFO, "worker %d (pid %d, generation %u) stopped", p->id, p->pid,
+                     p->gen);
         if (g->retired && g->live == 0)
             generation_free(g);
         return;
@@ -539,11 +549,11 @@ static void proc_exited(proc *p, slot *s, int64_t status, int term_signal)
     souk_metrics_worker_restart();
     uint32_t delay = slot_schedule_restart(s);
     if (p->error[0])
-        souk_log(SOUK_LOG_ERROR, "worker %d (pid %d) %s: %s; restarting in %u ms", p->id,
-                 p->pid, how, p->error, (unsigned)delay);
+        souk_log(SOUK_LOG_ERROR, "worker %d (pid %d) %s: %s; restarting in %u ms", p->id, p->pid,
+                 how, p->error, (unsigned)delay);
     else
-        souk_log(SOUK_LOG_ERROR, "worker %d (pid %d) %s; restarting in %u ms", p->id, p->pid,
-                 how, (unsigned)delay);
+        souk_log(SOUK_LOG_ERROR, "worker %d (pid %d) %s; restarting in %u ms", p->id, p->pid, how,
+                 (unsigned)delay);
 }
 
 static void on_proc_exit(uv_process_t *h, int64_t status, int term_signal)
@@ -619,6 +629,8 @@ static int slot_spawn(slot *s, char *err, size_t errlen)
 {
     generation *g = s->gen;
     master *m = g->m;
+    if (s->proc)
+        return 0; /* one process per slot */
     proc *p = calloc(1, sizeof *p);
     char **env = p ? worker_env(s->id, g->num) : NULL;
     if (!env) {
@@ -646,7 +658,8 @@ static int slot_spawn(slot *s, char *err, size_t errlen)
     stdio[SOUK_WORKER_FD_METRICS].flags = UV_INHERIT_FD;
     stdio[SOUK_WORKER_FD_METRICS].data.fd = m->metrics_fd;
 
-    char *args[] = {m->exe, "__worker", m->cfg.store_dir, NULL};
+    /* The config's store_dir is absolute: the worker does not depend on our cwd. */
+    char *args[] = {m->exe, "__worker", m->cfg.store_dir ? m->cfg.store_dir : (char *)m->dir, NULL};
     uv_process_options_t opt;
     memset(&opt, 0, sizeof opt);
     opt.exit_cb = on_proc_exit;
@@ -672,8 +685,7 @@ static int slot_spawn(slot *s, char *err, size_t errlen)
     s->proc = p;
     g->live++;
     uv_read_start((uv_stream_t *)&p->control, on_control_alloc, on_control_read);
-    souk_log(SOUK_LOG_DEBUG, "worker %d started (pid %d, generation %u)", p->id, p->pid,
-             p->gen);
+    souk_log(SOUK_LOG_DEBUG, "worker %d started (pid %d, generation %u)", p->id, p->pid, p->gen);
     return 0;
 }
 
@@ -685,8 +697,9 @@ static int dev_allowed(const souk_config *cfg, const char *host, char *err, size
 {
     if (!cfg->dev || cfg->force_public || host_is_loopback(host))
         return 1;
-    snprintf(err, errlen, "souk: dev mode is on and %s is not a loopback address; set "
-                          "force_public = true in souk.lua to serve dev mode publicly",
+    snprintf(err, errlen,
+             "dev mode is on and %s is not a loopback address; set "
+             "force_public = true in souk.lua to serve dev mode publicly",
              host);
     return 0;
 }
@@ -709,7 +722,7 @@ static void master_reload(master *m)
         return;
     }
     apply_overrides(m, &cfg);
-    if (strcmp(cfg.listen_host, m->cfg.listen_host) != 0 || cfg.listen_port != m->cfg.listen_port) {
+    if (strcmp(cfg.listen_host, m->asked_host) != 0 || cfg.listen_port != m->asked_port) {
         char want[300], have[300];
         format_addr(want, sizeof want, cfg.listen_host, cfg.listen_port);
         format_addr(have, sizeof have, m->host, m->port);
@@ -718,8 +731,7 @@ static void master_reload(master *m)
     }
     if (!dev_allowed(&cfg, m->host, err, sizeof err)) {
         souk_config_free(&cfg);
-        souk_log(SOUK_LOG_ERROR, "reload failed: %s; keeping generation %u", err + 6,
-                 m->cur->num);
+        souk_log(SOUK_LOG_ERROR, "reload failed: %s; keeping generation %u", err, m->cur->num);
         return;
     }
     generation *g = generation_new(m, worker_count(&cfg));
@@ -734,7 +746,6 @@ static void master_reload(master *m)
     m->next = g;
     souk_log(SOUK_LOG_INFO, "reload: starting generation %u (%d worker%s)", g->num, g->n,
              g->n == 1 ? "" : "s");
-    souk_log_setup("master", souk_proc_log_level(cfg.log_level));
     for (int i = 0; i < g->n; i++) {
         if (slot_spawn(&g->slots[i], err, sizeof err) != 0) {
             reload_failed(m, err);
@@ -799,6 +810,7 @@ static const char SERVE_USAGE[] =
     "workers and no dropped connection; SIGTERM or SIGINT stops gracefully within\n"
     "limits.shutdown_timeout_ms.  See docs/operations.md.\n";
 
+static int usage_error(const char *fmt, const char *arg) __attribute__((format(printf, 1, 0)));
 static int usage_error(const char *fmt, const char *arg)
 {
     fprintf(stderr, "souk serve: ");
@@ -864,7 +876,7 @@ static int master_start(master *m)
     apply_overrides(m, &m->cfg);
     souk_log_setup("master", souk_proc_log_level(m->cfg.log_level));
     if (!dev_allowed(&m->cfg, m->cfg.listen_host, err, sizeof err)) {
-        fprintf(stderr, "%s\n", err);
+        fprintf(stderr, "souk: %s\n", err);
         return 1;
     }
     size_t len = sizeof m->exe;
@@ -873,13 +885,19 @@ static int master_start(master *m)
         fprintf(stderr, "souk: cannot find the souk executable: %s\n", uv_strerror(rc));
         return 1;
     }
-    m->listen_fd = souk_listen_socket(m->cfg.listen_host, m->cfg.listen_port, &m->port, err,
-                                      sizeof err);
+    m->listen_fd =
+        souk_listen_socket(m->cfg.listen_host, m->cfg.listen_port, &m->port, err, sizeof err);
     if (m->listen_fd < 0) {
         fprintf(stderr, "souk: %s\n", err);
         return 1;
     }
-    snprintf(m->host, sizeof m->host, "%s", m->cfg.listen_host);
+    /* The wildcard spellings souk_listen_socket accepts, as a URL can show them. */
+    const char *shown = m->cfg.listen_host;
+    if (!shown[0] || strcmp(shown, "*") == 0)
+        shown = "0.0.0.0";
+    snprintf(m->host, sizeof m->host, "%s", shown);
+    snprintf(m->asked_host, sizeof m->asked_host, "%s", m->cfg.listen_host);
+    m->asked_port = m->cfg.listen_port;
     m->metrics_fd = souk_metrics_create();
     if (m->metrics_fd < 0 || souk_metrics_attach(m->metrics_fd) != 0) {
         fprintf(stderr, "souk: cannot create the shared metrics area: %s\n", strerror(errno));
@@ -898,6 +916,27 @@ static int master_start(master *m)
     uv_signal_start(&m->sig_term, on_signal, SIGTERM);
     uv_signal_start(&m->sig_int, on_signal, SIGINT);
     return 0;
+}
+
+/* Start generation 1 and supervise until the last worker is gone. */
+static int master_run(master *m)
+{
+    generation *g = generation_new(m, worker_count(&m->cfg));
+    if (!g) {
+        startup_failed(m, "souk: out of memory");
+    } else {
+        char err[256];
+        m->cur = g;
+        m->phase = PHASE_STARTING;
+        souk_log(SOUK_LOG_DEBUG, "starting %d worker%s (master pid %d)", g->n, g->n == 1 ? "" : "s",
+                 (int)getpid());
+        if (slot_spawn(&g->slots[0], err, sizeof err) != 0)
+            startup_failed(m, err);
+    }
+    uv_run(&m->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&m->loop) != 0)
+        souk_log(SOUK_LOG_WARN, "event loop still busy at exit");
+    return m->exit_code;
 }
 
 int souk_master_main(int argc, char **argv)
@@ -922,14 +961,13 @@ int souk_master_main(int argc, char **argv)
                 val = argv[++i];
             else
                 return usage_error("%s needs a value", a);
-            if (is_listen && parse_listen(val, m.listen_host, sizeof m.listen_host,
-                                          &m.listen_port) != 0)
+            if (is_listen &&
+                parse_listen(val, m.listen_host, sizeof m.listen_host, &m.listen_port) != 0)
                 return usage_error("--listen: expected ADDR:PORT (e.g. 127.0.0.1:8080 or "
                                    "[::1]:8080), got '%s'",
                                    val);
             if (is_workers && parse_workers(val, &m.workers_override) != 0)
-                return usage_error("--workers: expected a number from 1 to 256, got '%s'",
-                                   val);
+                return usage_error("--workers: expected a number from 1 to 256, got '%s'", val);
         } else if (a[0] == '-') {
             return usage_error("unknown option '%s'", a);
         } else if (m.dir) {
@@ -943,24 +981,8 @@ int souk_master_main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     int rc = master_start(&m);
-    if (rc == 0) {
-        generation *g = generation_new(&m, worker_count(&m.cfg));
-        char err[256];
-        if (!g) {
-            startup_failed(&m, "souk: out of memory");
-        } else {
-            m.cur = g;
-            m.phase = PHASE_STARTING;
-            souk_log(SOUK_LOG_INFO, "starting %d worker%s (master pid %d)", g->n,
-                     g->n == 1 ? "" : "s", (int)getpid());
-            if (slot_spawn(&g->slots[0], err, sizeof err) != 0)
-                startup_failed(&m, err);
-        }
-        uv_run(&m.loop, UV_RUN_DEFAULT);
-        if (uv_loop_close(&m.loop) != 0)
-            souk_log(SOUK_LOG_WARN, "event loop still busy at exit");
-        rc = m.exit_code;
-    }
+    if (rc == 0)
+        rc = master_run(&m);
     if (m.listen_fd >= 0)
         close(m.listen_fd);
     souk_metrics_detach();

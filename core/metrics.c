@@ -18,9 +18,9 @@
 #include "metrics.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,19 +29,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define METRICS_MAGIC 0x736f756bu   /* "souk": a stray fd 5 is not our area */
-#define METRICS_VERSION 1u          /* bump when the layout below changes */
+#define METRICS_MAGIC 0x736f756bu /* "souk": a stray fd 5 is not our area */
+#define METRICS_VERSION 1u        /* bump when the layout below changes */
 #define METRICS_SLOTS SOUK_METRICS_SLOTS
-#define METRICS_ROUTE_MAX 160       /* route label bytes kept (longer ones are cut) */
-#define METRICS_METHOD_MAX 24       /* longest method llhttp knows is 11 bytes */
-/* How often a reader re-checks a slot another process is claiming before it gives
- * up on it (the claimer was killed between the CAS and the publish). */
-#define METRICS_CLAIM_SPINS 10000
+#define METRICS_ROUTE_MAX 160 /* route label bytes kept (longer ones are cut) */
+#define METRICS_METHOD_MAX 24 /* longest method llhttp knows is 11 bytes */
+/* How often a process re-checks a slot another process is claiming before it
+ * probes on.  The claimer only copies two short strings, so this is rarely reached:
+ * when the claimer was preempted (or killed) in between.  Probing on may then claim a
+ * second slot for the same key; render adds such twins together. */
+#define METRICS_CLAIM_SPINS 64
 
 /* Histogram upper bounds in microseconds, and the same bounds as Prometheus "le"
  * strings in seconds (written out so that the text is exact, not a float print). */
-static const uint64_t bucket_us[] = {1000,    2500,    5000,    10000,   25000,   50000,
-                                     100000,  250000,  500000,  1000000, 2500000, 5000000};
+static const uint64_t bucket_us[] = {1000,   2500,   5000,   10000,   25000,   50000,
+                                     100000, 250000, 500000, 1000000, 2500000, 5000000};
 static const char *const bucket_le[] = {"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
                                         "0.1",   "0.25",   "0.5",   "1",    "2.5",   "5"};
 #define METRICS_BUCKETS (sizeof bucket_us / sizeof bucket_us[0])
@@ -49,12 +51,12 @@ static const char *const bucket_le[] = {"0.001", "0.0025", "0.005", "0.01", "0.0
 enum { SLOT_EMPTY = 0, SLOT_CLAIMING = 1, SLOT_READY = 2 };
 
 typedef struct metrics_slot {
-    uint32_t state;                      /* SLOT_*; the only field written with CAS */
+    uint32_t state; /* SLOT_*; the only field written with CAS */
     int32_t status;
     char method[METRICS_METHOD_MAX];
     char route[METRICS_ROUTE_MAX];
-    uint64_t count;                      /* requests */
-    uint64_t sum_us;                     /* total latency, microseconds */
+    uint64_t count;                        /* requests */
+    uint64_t sum_us;                       /* total latency, microseconds */
     uint64_t buckets[METRICS_BUCKETS + 1]; /* per bucket (not cumulative); last = +Inf */
 } metrics_slot;
 
@@ -64,7 +66,7 @@ typedef struct metrics_area {
     uint32_t nslots;
     uint32_t pad;
     uint64_t worker_restarts;
-    uint64_t dropped;                    /* requests not counted: table full */
+    uint64_t dropped; /* requests not counted: table full */
     metrics_slot slots[METRICS_SLOTS];
 } metrics_area;
 
@@ -84,8 +86,8 @@ int souk_metrics_create(void)
     }
     /* The area is zero-filled (every slot EMPTY); stamp the header so that attach
      * can tell our area from any other file. */
-    metrics_area hdr = {.magic = METRICS_MAGIC, .version = METRICS_VERSION,
-                        .nslots = METRICS_SLOTS};
+    metrics_area hdr = {
+        .magic = METRICS_MAGIC, .version = METRICS_VERSION, .nslots = METRICS_SLOTS};
     size_t hdr_len = offsetof(metrics_area, worker_restarts);
     if (pwrite(fd, &hdr, hdr_len, 0) != (ssize_t)hdr_len) {
         close(fd);
@@ -103,8 +105,7 @@ int souk_metrics_attach(int fd)
     if (p == MAP_FAILED)
         return -1;
     metrics_area *a = p;
-    if (a->magic != METRICS_MAGIC || a->version != METRICS_VERSION ||
-        a->nslots != METRICS_SLOTS) {
+    if (a->magic != METRICS_MAGIC || a->version != METRICS_VERSION || a->nslots != METRICS_SLOTS) {
         munmap(p, sizeof(metrics_area));
         return -1;
     }
@@ -147,11 +148,9 @@ static uint32_t key_hash(const char *route, const char *method, int status)
     return h;
 }
 
-static int slot_matches(const metrics_slot *s, const char *route, const char *method,
-                        int status)
+static int slot_matches(const metrics_slot *s, const char *route, const char *method, int status)
 {
-    return s->status == status && strcmp(s->method, method) == 0 &&
-           strcmp(s->route, route) == 0;
+    return s->status == status && strcmp(s->method, method) == 0 && strcmp(s->route, route) == 0;
 }
 
 /* Find or claim the slot for a key; NULL when the table is full. */
@@ -179,8 +178,7 @@ static metrics_slot *slot_find(const char *route, const char *method, int status
                 }
                 continue; /* lost the race: look again at what the winner wrote */
             }
-            /* CLAIMING: the key is being written, which takes nanoseconds.  If it
-             * never completes its writer died; treat the slot as someone else's. */
+            /* CLAIMING: the key is being written, which takes nanoseconds. */
             if (spins >= METRICS_CLAIM_SPINS)
                 break;
             sched_yield();
@@ -254,7 +252,10 @@ static void out_mem(render_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void out(render_buf *b, const char *s) { out_mem(b, s, strlen(s)); }
+static void out(render_buf *b, const char *s)
+{
+    out_mem(b, s, strlen(s));
+}
 
 static void outf(render_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void outf(render_buf *b, const char *fmt, ...)
@@ -299,8 +300,7 @@ static int slot_cmp(const void *a, const void *b)
 
 static void out_sum_seconds(render_buf *b, uint64_t us)
 {
-    outf(b, "%llu.%06llu", (unsigned long long)(us / 1000000),
-         (unsigned long long)(us % 1000000));
+    outf(b, "%llu.%06llu", (unsigned long long)(us / 1000000), (unsigned long long)(us % 1000000));
 }
 
 char *souk_metrics_render(size_t *len)
@@ -330,6 +330,20 @@ char *souk_metrics_render(size_t *len)
         restarts = __atomic_load_n(&area->worker_restarts, __ATOMIC_RELAXED);
         dropped = __atomic_load_n(&area->dropped, __ATOMIC_RELAXED);
         qsort(snap, n, sizeof *snap, slot_cmp);
+        /* Twins (two slots for one key, see METRICS_CLAIM_SPINS) are adjacent now:
+         * one series each, as the format requires. */
+        size_t w = 0;
+        for (size_t r = 0; r < n; r++) {
+            if (w > 0 && slot_cmp(&snap[w - 1], &snap[r]) == 0) {
+                snap[w - 1].count += snap[r].count;
+                snap[w - 1].sum_us += snap[r].sum_us;
+                for (size_t k = 0; k <= METRICS_BUCKETS; k++)
+                    snap[w - 1].buckets[k] += snap[r].buckets[k];
+            } else {
+                snap[w++] = snap[r];
+            }
+        }
+        n = w;
     }
 
     render_buf b = {0};
@@ -340,8 +354,7 @@ char *souk_metrics_render(size_t *len)
         out_label(&b, snap[i].route);
         out(&b, ",method=");
         out_label(&b, snap[i].method);
-        outf(&b, ",status=\"%d\"} %llu\n", (int)snap[i].status,
-             (unsigned long long)snap[i].count);
+        outf(&b, ",status=\"%d\"} %llu\n", (int)snap[i].status, (unsigned long long)snap[i].count);
     }
 
     out(&b, "# HELP souk_http_request_duration_seconds HTTP request latency, by route "
@@ -382,12 +395,14 @@ char *souk_metrics_render(size_t *len)
         i = j;
     }
 
-    outf(&b, "# HELP souk_worker_restarts_total Workers restarted after they died.\n"
-             "# TYPE souk_worker_restarts_total counter\nsouk_worker_restarts_total %llu\n",
+    outf(&b,
+         "# HELP souk_worker_restarts_total Workers restarted after they died.\n"
+         "# TYPE souk_worker_restarts_total counter\nsouk_worker_restarts_total %llu\n",
          (unsigned long long)restarts);
-    outf(&b, "# HELP souk_metrics_dropped_total Requests not counted because the metrics "
-             "table was full.\n# TYPE souk_metrics_dropped_total counter\n"
-             "souk_metrics_dropped_total %llu\n",
+    outf(&b,
+         "# HELP souk_metrics_dropped_total Requests not counted because the metrics "
+         "table was full.\n# TYPE souk_metrics_dropped_total counter\n"
+         "souk_metrics_dropped_total %llu\n",
          (unsigned long long)dropped);
     free(snap);
     if (b.failed) {

@@ -89,7 +89,10 @@ static int is_space(char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t'; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 static int quote_len(size_t n)
 {
@@ -231,6 +234,15 @@ static int emit_text(parser *p, size_t a, size_t b)
     return 0;
 }
 
+/* Flags of a node that a standalone tag may carry: standalone, it owns its line;
+ * inline, it may start one. */
+static uint8_t place_flags(const parser *p, int standalone)
+{
+    if (standalone)
+        return SOUK_MN_STANDALONE;
+    return p->bol ? SOUK_MN_BOL : 0;
+}
+
 /* A line start that no node carries (see SOUK_MN_BOL). */
 static int add_line_mark(parser *p)
 {
@@ -247,8 +259,8 @@ static int check_name(parser *p, const tag *tg, size_t a, const char *what)
         return fail(p, tg->line, "empty %s name", what);
     for (size_t i = a; i < tg->ce; i++)
         if (is_space(p->src[i]))
-            return fail(p, tg->line, "invalid %s name '%.*s'", what,
-                        quote_len(tg->ce - a), p->src + a);
+            return fail(p, tg->line, "invalid %s name '%.*s'", what, quote_len(tg->ce - a),
+                        p->src + a);
     return 0;
 }
 
@@ -445,7 +457,7 @@ static int do_silent(parser *p, const tag *tg, size_t text, size_t *next)
         return 0;
     }
     *next = tg->end;
-    return emit_text(p, text, tg->start) || add_line_mark(p);
+    return emit_text(p, text, tg->start) || add_line_mark(p) ? -1 : 0;
 }
 
 static int do_section(parser *p, const tag *tg, size_t text, size_t *next)
@@ -471,8 +483,7 @@ static int do_partial(parser *p, const tag *tg, size_t text, size_t *next)
     int sa = left_clear(p, tg->start, &ls) && right_clear(p, tg->end, &after);
     uint32_t ni;
     if (emit_text(p, text, sa ? ls : tg->start) ||
-        add_node(p, SOUK_MN_PARTIAL, sa ? SOUK_MN_STANDALONE : p->bol ? SOUK_MN_BOL : 0,
-                 tg->line, &ni) ||
+        add_node(p, SOUK_MN_PARTIAL, place_flags(p, sa), tg->line, &ni) ||
         put_include_name(p, tg, ni, "partial"))
         return -1;
     if (sa)
@@ -488,8 +499,7 @@ static int do_parent(parser *p, const tag *tg, size_t text, size_t *next)
     int lc = left_clear(p, tg->start, &ls);
     uint32_t ni;
     if (check_depth(p, tg) || emit_text(p, text, lc ? ls : tg->start) ||
-        add_node(p, SOUK_MN_PARENT, lc ? SOUK_MN_STANDALONE : p->bol ? SOUK_MN_BOL : 0,
-                 tg->line, &ni) ||
+        add_node(p, SOUK_MN_PARENT, place_flags(p, lc), tg->line, &ni) ||
         put_include_name(p, tg, ni, "parent"))
         return -1;
     if (lc)
@@ -526,8 +536,7 @@ static int do_block(parser *p, const tag *tg, size_t text, size_t *next)
     }
     int sa = lc && rc;
     if (emit_text(p, text, sa ? ls : tg->start) ||
-        add_node(p, SOUK_MN_BLOCK, sa ? SOUK_MN_STANDALONE : p->bol ? SOUK_MN_BOL : 0, tg->line,
-                 &ni))
+        add_node(p, SOUK_MN_BLOCK, place_flags(p, sa), tg->line, &ni))
         return -1;
     put_name(p, ni, tg->cs, tg->ce);
     if (sa)
@@ -613,8 +622,8 @@ static int parse(parser *p)
     }
 }
 
-souk_template *souk_mustache_compile(const char *name, const char *src, size_t len,
-                                     char *err, size_t errlen)
+souk_template *souk_mustache_compile(const char *name, const char *src, size_t len, char *err,
+                                     size_t errlen)
 {
     parser *p = calloc(1, sizeof *p);
     souk_template *t = NULL;
@@ -676,4 +685,7 @@ void souk_mustache_free(souk_template *t)
     free(t);
 }
 
-const char *souk_mustache_name(const souk_template *t) { return t->name; }
+const char *souk_mustache_name(const souk_template *t)
+{
+    return t->name;
+}

@@ -135,9 +135,7 @@ static const char *scalar_text(const json_t *v, char *buf, size_t *n)
 {
     double d;
     switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_STRING:
-        *n = json_string_length(v);
-        return json_string_value(v);
+    case JSON_STRING: *n = json_string_length(v); return json_string_value(v);
     case JSON_INTEGER:
         *n = (size_t)snprintf(buf, SOUK_MUSTACHE_NUMBER_MAX, "%" JSON_INTEGER_FORMAT,
                               json_integer_value(v));
@@ -158,8 +156,8 @@ static const char *scalar_text(const json_t *v, char *buf, size_t *n)
 }
 
 /* The template a partial or parent tag names, or NULL (renders as nothing). */
-static const souk_template *include_target(rstate *rs, const souk_template *t,
-                                           const souk_mnode *nd, const frame *ctx)
+static const souk_template *include_target(rstate *rs, const souk_template *t, const souk_mnode *nd,
+                                           const frame *ctx)
 {
     if (!rs->partials)
         return NULL;
@@ -167,8 +165,11 @@ static const souk_template *include_target(rstate *rs, const souk_template *t,
         return rs->partials(rs->ud, t->pool + nd->str);
     char buf[SOUK_MUSTACHE_NUMBER_MAX];
     size_t n = 0;
-    const char *name = scalar_text(resolve(rs, t, nd, ctx), buf, &n);
-    if (!name || !n || memchr(name, '\0', n))
+    json_t *v = resolve(rs, t, nd, ctx);
+    if (!json_is_string(v) && !json_is_number(v))
+        return NULL;
+    const char *name = scalar_text(v, buf, &n);
+    if (!n || memchr(name, '\0', n))
         return NULL;
     return rs->partials(rs->ud, name);
 }
@@ -208,8 +209,8 @@ static int render_include(rstate *rs, const souk_template *t, uint32_t i, const 
 }
 
 /* The outermost argument overriding block name, if any. */
-static const souk_mnode *find_override(const scope *sc, const char *name,
-                                       const souk_template **ot, const scope **osc)
+static const souk_mnode *find_override(const scope *sc, const char *name, const souk_template **ot,
+                                       const scope **osc)
 {
     const souk_mnode *found = NULL;
     for (; sc; sc = sc->outer) {

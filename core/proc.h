@@ -23,7 +23,7 @@
 #define SOUK_WORKER_FD_LISTEN 3
 #define SOUK_WORKER_FD_CONTROL 4
 #define SOUK_WORKER_FD_METRICS 5
-#define SOUK_WORKER_FD_COUNT 6   /* stdio entries the master hands to uv_spawn */
+#define SOUK_WORKER_FD_COUNT 6 /* stdio entries the master hands to uv_spawn */
 
 #define SOUK_ENV_WORKER_ID "SOUK_WORKER_ID"
 #define SOUK_ENV_GENERATION "SOUK_GENERATION"

@@ -45,22 +45,23 @@ struct souk_reqparse {
     souk_arena arena;
     souk_request req;
     souk_reqparse_phase phase;
-    int paused;              /* llhttp is paused: resume before the next execute */
-    int stop;                /* enum reqparse_stop: why llhttp paused */
-    int closed;              /* the last request ended the connection */
-    const char *chunk;       /* first byte of the current llhttp_execute() */
-    size_t head_base;        /* head bytes consumed by earlier executes */
+    unsigned pid; /* for request ids; read once per connection, not per request */
+    int paused;        /* llhttp is paused: resume before the next execute */
+    int stop;          /* enum reqparse_stop: why llhttp paused */
+    int closed;        /* the last request ended the connection */
+    const char *chunk; /* first byte of the current llhttp_execute() */
+    size_t head_base;  /* head bytes consumed by earlier executes */
     size_t url_len;
     souk_buf url, field, value; /* spans in progress (heap, reused across requests) */
-    int in_field;            /* inside a header name (its first piece was seen) */
+    int in_field;               /* inside a header name (its first piece was seen) */
     int header_cap;
     int n_trailers;
-    size_t trailer_bytes;    /* trailer section and chunk extensions */
+    size_t trailer_bytes; /* trailer section and chunk extensions */
     char *body;
     size_t body_cap;
     char version[REQPARSE_VERSION_SIZE];
     size_t version_len;
-    int status;              /* error status, 0 while none */
+    int status; /* error status, 0 while none */
     char message[REQPARSE_MESSAGE_SIZE];
 };
 
@@ -68,7 +69,10 @@ struct souk_reqparse {
  * workers of a server and across restarts of one worker. */
 static unsigned long long reqparse_counter;
 
-static souk_reqparse *parser_of(llhttp_t *h) { return h->data; }
+static souk_reqparse *parser_of(llhttp_t *h)
+{
+    return h->data;
+}
 
 static void set_error(souk_reqparse *p, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -89,8 +93,7 @@ static int head_fits(souk_reqparse *p, const char *end)
 {
     size_t used = p->head_base + (size_t)(end - p->chunk);
     if (used > p->limits->header_size) {
-        set_error(p, 431, "request header section larger than %zu bytes",
-                  p->limits->header_size);
+        set_error(p, 431, "request header section larger than %zu bytes", p->limits->header_size);
         return 0;
     }
     return 1;
@@ -118,8 +121,8 @@ static int on_message_begin(llhttp_t *h)
     p->req.arena = &p->arena;
     p->req.query = "";
     p->req.body = "";
-    p->req.start_ms = souk_clock_mono_ms();
-    snprintf(p->req.id, sizeof p->req.id, "%x-%llx", (unsigned)getpid(), ++reqparse_counter);
+    p->req.start_us = souk_clock_mono_us();
+    snprintf(p->req.id, sizeof p->req.id, "%x-%llx", p->pid, ++reqparse_counter);
     return 0;
 }
 
@@ -211,7 +214,10 @@ static int on_header_value(llhttp_t *h, const char *at, size_t n)
     return 0;
 }
 
-static int is_ows(char c) { return c == ' ' || c == '\t'; }
+static int is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
 
 static int on_header_value_complete(llhttp_t *h)
 {
@@ -309,8 +315,8 @@ static int on_headers_complete(llhttp_t *h)
     r->http_major = h->http_major;
     r->http_minor = h->http_minor;
     if (h->http_major != 1 || h->http_minor > 1) {
-        set_error(p, 505, "HTTP version %d.%d is not supported (1.0 and 1.1 are)",
-                  h->http_major, h->http_minor);
+        set_error(p, 505, "HTTP version %d.%d is not supported (1.0 and 1.1 are)", h->http_major,
+                  h->http_minor);
         return -1;
     }
     if (target_parse(p) != 0)
@@ -400,6 +406,7 @@ souk_reqparse *souk_reqparse_new(const souk_limits *limits)
     llhttp_init(&p->http, HTTP_REQUEST, &reqparse_settings);
     p->http.data = p;
     p->phase = SOUK_REQPARSE_IDLE;
+    p->pid = (unsigned)getpid();
     return p;
 }
 
@@ -482,6 +489,8 @@ souk_reqparse_event souk_reqparse_feed(souk_reqparse *p, const char *data, size_
 {
     size_t off = 0;
     *consumed = 0;
+    if (!data) /* no pointer arithmetic on NULL, even "+ 0" */
+        data = "", len = 0;
     if (p->phase == SOUK_REQPARSE_FAILED)
         return SOUK_REQPARSE_ERROR;
     if (p->phase == SOUK_REQPARSE_READY)
@@ -559,9 +568,15 @@ void souk_reqparse_next(souk_reqparse *p)
     p->version[0] = '\0';
 }
 
-souk_reqparse_phase souk_reqparse_get_phase(const souk_reqparse *p) { return p->phase; }
+souk_reqparse_phase souk_reqparse_get_phase(const souk_reqparse *p)
+{
+    return p->phase;
+}
 
-int souk_reqparse_error_status(const souk_reqparse *p) { return p->status; }
+int souk_reqparse_error_status(const souk_reqparse *p)
+{
+    return p->status;
+}
 
 const char *souk_reqparse_error_message(const souk_reqparse *p)
 {

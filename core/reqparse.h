@@ -61,12 +61,12 @@ typedef enum souk_reqparse_event {
 } souk_reqparse_event;
 
 typedef enum souk_reqparse_phase {
-    SOUK_REQPARSE_IDLE,   /* between requests: no byte of the next request yet
-                             (empty lines before a request count as none) */
-    SOUK_REQPARSE_HEAD,   /* inside the request line and headers */
-    SOUK_REQPARSE_BODY,   /* headers complete, reading the body */
-    SOUK_REQPARSE_READY,  /* a complete request waits for souk_reqparse_next() */
-    SOUK_REQPARSE_FAILED  /* a protocol error was reported */
+    SOUK_REQPARSE_IDLE,  /* between requests: no byte of the next request yet
+                            (empty lines before a request count as none) */
+    SOUK_REQPARSE_HEAD,  /* inside the request line and headers */
+    SOUK_REQPARSE_BODY,  /* headers complete, reading the body */
+    SOUK_REQPARSE_READY, /* a complete request waits for souk_reqparse_next() */
+    SOUK_REQPARSE_FAILED /* a protocol error was reported */
 } souk_reqparse_phase;
 
 /* A parser for one connection.  limits is borrowed and must outlive the parser.
@@ -85,7 +85,7 @@ souk_reqparse_event souk_reqparse_feed(souk_reqparse *p, const char *data, size_
 /* The complete request after SOUK_REQPARSE_REQUEST (NULL otherwise).  Owned by the
  * parser: the struct and everything it points to (in req->arena, which the caller
  * may use for the response) stay valid until souk_reqparse_next().  ip is left
- * empty for the caller to fill; id is "<pid>-<counter>" in hex; start_ms is the
+ * empty for the caller to fill; id is "<pid>-<counter>" in hex; start_us is the
  * monotonic time when its first byte was parsed. */
 souk_request *souk_reqparse_request(souk_reqparse *p);
 /* Release the current request and its arena; the parser is ready for the next one. */

@@ -99,10 +99,15 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     souk_sandbox *sb = souk_sandbox_of(L);
     sb->spent += sb->step;
+#if !SANDBOX_ALLOC_SEES_STACK
+    /* Where a memory error will say it happened (see SANDBOX_ALLOC_SEES_STACK). */
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
+#endif
     if (sb->spent < sb->budget)
         return;
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
+        snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
     /* Once spent, every later check fails again at once, so code that runs during
      * unwinding (__close handlers) gets at most one more step. */
     sb->budget_spent = 1;
@@ -153,7 +158,7 @@ static int sandbox_msgh(lua_State *L)
         msg = luaL_tolstring(L, 1, NULL);
     else
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
-    if (has_position(msg) || 1)
+    if (has_position(msg))
         return 1;
     lua_Debug ar;
     for (int level = 1; lua_getstack(L, level, &ar); level++) {
@@ -199,7 +204,7 @@ static int sandbox_pcall(lua_State *L)
 {
     luaL_checkany(L, 1);
     int status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-    if (0)
+    if (status != LUA_OK && souk_sandbox_budget_spent(L))
         return souk_sandbox_reraise_budget(L);
     lua_pushboolean(L, status == LUA_OK);
     lua_insert(L, 1);
@@ -227,7 +232,7 @@ static int sandbox_setmetatable(lua_State *L)
 {
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
-        if (0)
+        if (lua_rawget(L, 2) != LUA_TNIL)
             return luaL_error(L, "setmetatable: __gc metamethods are not available in scripts");
         lua_pop(L, 1);
     }

@@ -69,6 +69,10 @@
 #define SERVER_LINGER_MS 2000
 /* Room for a peer address. */
 #define SERVER_IP_SIZE 64
+/* During a drain, a connection accepted a moment ago that has not sent its first
+ * request yet gets this long to send it (it is answered with Connection: close):
+ * closing it at once would reset a client whose request is already on its way. */
+#define SERVER_DRAIN_GRACE_MS 1000
 
 typedef enum conn_state {
     CONN_READING,  /* reading a request, or parsing bytes already read */
@@ -83,21 +87,21 @@ typedef struct conn conn;
 struct souk_server {
     uv_loop_t *loop;
     uv_tcp_t listener;
-    uv_idle_t kick;          /* starts the waits of SENDFILE connections */
+    uv_idle_t kick; /* starts the waits of SENDFILE connections */
     const souk_limits *limits;
     souk_server_hooks hooks;
-    conn *conns;             /* open connections (doubly linked) */
-    conn *kick_list;         /* connections waiting for the kick */
-    int n_conns;             /* open, not closing */
-    int n_alloc;             /* allocated, until their handles are closed */
-    int open_handles;        /* listener + kick + allocated connections */
-    int listening;           /* listener open (not closing) */
-    int listener_closed;     /* its close callback ran */
+    conn *conns;         /* open connections (doubly linked) */
+    conn *kick_list;     /* connections waiting for the kick */
+    int n_conns;         /* open, not closing */
+    int n_alloc;         /* allocated, until their handles are closed */
+    int open_handles;    /* listener + kick + allocated connections */
+    int listening;       /* listener open (not closing) */
+    int listener_closed; /* its close callback ran */
     int draining;
     int drain_reported;
     void (*drain_done)(void *ud);
     void *drain_ud;
-    int freed;               /* souk_server_free called: free when handles are gone */
+    int freed; /* souk_server_free called: free when handles are gone */
     time_t date_sec;
     char date[SOUK_HTTP_DATE_SIZE];
 };
@@ -115,26 +119,26 @@ struct conn {
     int kicked;
     souk_reqparse *rp;
     conn_state state;
-    int open_handles;        /* close callbacks still to come */
+    int open_handles; /* close callbacks still to come */
     int poll_ready, poll_active, reading, continue_pending;
-    char *rbuf;              /* input not parsed yet: rbuf[roff..rlen) (heap) */
+    char *rbuf; /* input not parsed yet: rbuf[roff..rlen) (heap) */
     size_t rlen, roff;
-    int served;              /* responses built on this connection */
-    int close_after;         /* the response in flight is the last one */
-    uint64_t head_start_ms;  /* when the current request's first byte was parsed */
+    int served;             /* responses built on this connection */
+    int close_after;        /* the response in flight is the last one */
     char ip[SERVER_IP_SIZE];
     /* The response in flight. */
     int in_flight;
-    souk_request *req;       /* the parser's request, or &err_req */
+    souk_request *req; /* the parser's request, or &err_req */
     souk_response res;
-    souk_request err_req;    /* stands for the request of a protocol error */
-    char *err_body;          /* malloc'ed JSON of a protocol error */
-    souk_buf out;            /* head (and body) being written */
-    size_t body_bytes;       /* body bytes sent, for on_complete */
+    souk_request err_req; /* stands for the request of a protocol error */
+    char *err_body;       /* malloc'ed JSON of a protocol error */
+    souk_buf out;         /* head being written */
+    const char *body;     /* body written behind it (borrowed), or NULL */
+    size_t body_bytes;    /* body bytes sent, for on_complete */
     int file_fd;
     off_t file_off, file_end;
-    size_t progress_mark;    /* what was left to write at the last timer check */
-    uint64_t last_progress;  /* loop time of the last bytes sendfile moved */
+    size_t progress_mark;   /* what was left to write at the last timer check */
+    uint64_t last_progress; /* loop time of the last bytes sendfile moved */
 };
 
 static void conn_close(conn *c);
@@ -229,10 +233,10 @@ static void report_complete(conn *c)
         return;
     c->in_flight = 0;
     if (s->hooks.on_complete && !s->freed) {
-        uint64_t now = souk_clock_mono_ms();
-        uint64_t start = c->req->start_ms ? c->req->start_ms : now;
+        uint64_t now = souk_clock_mono_us();
+        uint64_t start = c->req->start_us ? c->req->start_us : now;
         s->hooks.on_complete(s->hooks.ud, c->req, &c->res, c->body_bytes,
-                             (double)(now > start ? now - start : 0));
+                             (double)(now > start ? now - start : 0) / 1000.0);
     }
 }
 
@@ -265,7 +269,10 @@ static void conn_close(conn *c)
     uv_close((uv_handle_t *)&c->tcp, on_conn_handle_closed);
 }
 
-static void on_linger_timeout(uv_timer_t *t) { conn_close(t->data); }
+static void on_linger_timeout(uv_timer_t *t)
+{
+    conn_close(t->data);
+}
 
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
@@ -354,6 +361,8 @@ static void on_write_timeout(uv_timer_t *t)
 {
     conn *c = t->data;
     uint32_t limit = c->srv->limits->write_timeout_ms;
+    if (c->state != CONN_WRITING && c->state != CONN_SENDFILE)
+        return;
     /* The limit is on a client that stops reading, not on a large response:
      * progress re-arms the timer.  sendfile knows when it last moved bytes; a
      * uv_write only shows how much is still queued at each check. */
@@ -371,8 +380,7 @@ static void on_write_timeout(uv_timer_t *t)
             return;
         }
     }
-    souk_log(SOUK_LOG_INFO, "closing connection from %s: client does not read its response",
-             c->ip);
+    souk_log(SOUK_LOG_INFO, "closing connection from %s: client does not read its response", c->ip);
     conn_close(c);
 }
 
@@ -392,16 +400,20 @@ static void conn_response_done(conn *c)
         conn_linger(c);
         return;
     }
+    c->state = CONN_READING;
+    /* Idle until the next request's first byte (conn_parse switches to the
+     * header timeout when it sees one). */
+    conn_timer(c, s->limits->keepalive_timeout_ms, on_read_timeout);
+    if (c->rbuf) {
+        /* Pipelined bytes already here (during a drain too: the next response
+         * says Connection: close). */
+        conn_parse(c);
+        return;
+    }
     if (s->draining) { /* answered with keep-alive just before the drain began */
         conn_close(c);
         return;
     }
-    c->state = CONN_READING;
-    if (c->rbuf) {
-        conn_parse(c); /* pipelined bytes already here */
-        return;
-    }
-    conn_timer(c, s->limits->keepalive_timeout_ms, on_read_timeout);
     conn_read_start(c);
 }
 
@@ -427,8 +439,10 @@ static void conn_write_out(conn *c)
 {
     c->state = CONN_WRITING;
     c->write_req.data = c;
-    uv_buf_t b = uv_buf_init(c->out.data, (unsigned)c->out.len);
-    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_response_written) != 0) {
+    uv_buf_t b[2] = {uv_buf_init(c->out.data, (unsigned)c->out.len),
+                     uv_buf_init((char *)c->body, (unsigned)c->body_bytes)};
+    unsigned n = c->body ? 2 : 1;
+    if (uv_write(&c->write_req, (uv_stream_t *)&c->tcp, b, n, on_response_written) != 0) {
         conn_close(c);
         return;
     }
@@ -587,8 +601,9 @@ static int status_has_body(int status)
  * framing or duplicate them. */
 static int header_reserved(const char *name)
 {
-    static const char *const reserved[] = {"Content-Length", "Transfer-Encoding", "Connection",
-                                           "Date", "Server", "Content-Encoding", "Vary"};
+    static const char *const reserved[] = {
+        "Content-Length", "Transfer-Encoding", "Connection", "Date",
+        "Server",         "Content-Encoding",  "Vary"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         if (strcasecmp(name, reserved[i]) == 0)
             return 1;
@@ -632,8 +647,9 @@ static void conn_send_response(conn *c, int head_only)
     souk_buf_reset(o);
     souk_buf_printf(o, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: souk\r\n", res->status,
                     souk_http_reason(res->status), server_date(s));
-    if (with_body && res->content_type)
-        souk_buf_printf(o, "Content-Type: %s\r\n", res->content_type);
+    const char *type = res->content_type;
+    if (with_body && type && souk_http_header_valid("Content-Type", type))
+        souk_buf_printf(o, "Content-Type: %s\r\n", type);
     if (gzipped)
         souk_buf_adds(o, "Content-Encoding: gzip\r\n");
     if (res->compressible)
@@ -649,12 +665,15 @@ static void conn_send_response(conn *c, int head_only)
     souk_buf_printf(o, "Connection: %s\r\n\r\n", c->close_after ? "close" : "keep-alive");
 
     c->body_bytes = 0;
+    c->body = NULL;
     if (file) {
         c->file_fd = res->file_fd;
         c->file_off = 0;
         c->file_end = res->file_size;
-    } else if (with_body && !head_only) {
-        souk_buf_add(o, body, body_len);
+    } else if (with_body && !head_only && body_len) {
+        /* Written from where it is (the request arena or err_body), which lives
+         * until the response is done. */
+        c->body = body;
         c->body_bytes = body_len;
     }
     conn_write_out(c);
@@ -671,8 +690,8 @@ static void conn_dispatch(conn *c)
     c->served++;
     s->hooks.on_request(s->hooks.ud, req, &c->res);
     int limit = s->limits->requests_per_connection;
-    c->close_after = !req->keep_alive || c->res.close || s->draining ||
-                     (limit > 0 && c->served >= limit);
+    c->close_after =
+        !req->keep_alive || c->res.close || s->draining || (limit > 0 && c->served >= limit);
     conn_send_response(c, req->method_id == HTTP_HEAD);
 }
 
@@ -704,11 +723,11 @@ static void conn_send_error(conn *c, int status, const char *message)
     c->err_req.body = "";
     snprintf(c->err_req.ip, sizeof c->err_req.ip, "%s", c->ip);
     snprintf(c->err_req.id, sizeof c->err_req.id, "-");
-    c->err_req.start_ms = c->head_start_ms ? c->head_start_ms : souk_clock_mono_ms();
+    c->err_req.start_us = souk_clock_mono_us();
     c->req = &c->err_req;
 
-    json_t *doc = json_pack("{s:{s:s,s:s}}", "error", "code", error_code(status), "message",
-                            message);
+    json_t *doc =
+        json_pack("{s:{s:s,s:s}}", "error", "code", error_code(status), "message", message);
     free(c->err_body);
     c->err_body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
@@ -735,8 +754,9 @@ static void on_read_timeout(uv_timer_t *t)
         conn_close(c);
         return;
     }
-    conn_send_error(c, 408, ph == SOUK_REQPARSE_BODY ? "timed out reading the request body"
-                                                     : "timed out reading the request headers");
+    conn_send_error(c, 408,
+                    ph == SOUK_REQPARSE_BODY ? "timed out reading the request body"
+                                             : "timed out reading the request headers");
 }
 
 /* Feed what is buffered to the parser; dispatch a request or an error, or read on. */
@@ -750,7 +770,6 @@ static void conn_parse(conn *c)
             souk_reqparse_feed(c->rp, c->rbuf + c->roff, c->rlen - c->roff, &used);
         c->roff += used;
         if (before == SOUK_REQPARSE_IDLE && souk_reqparse_get_phase(c->rp) != before) {
-            c->head_start_ms = souk_clock_mono_ms();
             before = SOUK_REQPARSE_HEAD;
             /* the whole head must arrive within header_timeout_ms of its first byte */
             conn_timer(c, lim->header_timeout_ms, on_read_timeout);
@@ -763,7 +782,6 @@ static void conn_parse(conn *c)
             conn_read_stop(c);
             if (c->roff == c->rlen)
                 conn_input_drop(c);
-            c->head_start_ms = 0;
             conn_dispatch(c);
             return;
         } else if (ev == SOUK_REQPARSE_ERROR) {
@@ -923,13 +941,20 @@ void souk_server_drain(souk_server *s, void (*done)(void *ud), void *ud)
         /* Idle: between requests, nothing buffered.  The others finish what
          * they are doing and close (their response says Connection: close). */
         if (c->state == CONN_READING && !c->rbuf &&
-            souk_reqparse_get_phase(c->rp) == SOUK_REQPARSE_IDLE)
-            conn_close(c);
+            souk_reqparse_get_phase(c->rp) == SOUK_REQPARSE_IDLE) {
+            if (c->served > 0)
+                conn_close(c);
+            else
+                conn_timer(c, SERVER_DRAIN_GRACE_MS, on_read_timeout);
+        }
     }
     server_check_drained(s);
 }
 
-int souk_server_connections(const souk_server *s) { return s->n_conns; }
+int souk_server_connections(const souk_server *s)
+{
+    return s->n_conns;
+}
 
 void souk_server_free(souk_server *s)
 {
@@ -1001,9 +1026,8 @@ int souk_listen_socket(const char *host, int port, int *bound_port, char *err, s
         socklen_t gl = sizeof got;
         *bound_port = port;
         if (getsockname(fd, (struct sockaddr *)&got, &gl) == 0)
-            *bound_port = ntohs(got.ss_family == AF_INET6
-                                    ? ((struct sockaddr_in6 *)&got)->sin6_port
-                                    : ((struct sockaddr_in *)&got)->sin_port);
+            *bound_port = ntohs(got.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&got)->sin6_port
+                                                          : ((struct sockaddr_in *)&got)->sin_port);
     }
     return fd;
 }

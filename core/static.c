@@ -152,16 +152,13 @@ int souk_static_serve(souk_request *req, souk_response *res, souk_arena *a, cons
                       const char *rel, int max_age)
 {
     res->route = "static";
-    char *real_root = realpath(root, NULL);
-    if (!real_root)
-        return not_found(res, a);
-    char *path = souk_safe_join(real_root, rel);
+    const char *real_root = root;
+    char *path = souk_safe_join_real(real_root, rel);
     /* souk_safe_join guarantees this; checked again because a path outside root
      * must never be opened whatever happens to that function. */
     size_t rn = strlen(real_root);
     int inside = path && strncmp(path, real_root, rn) == 0 &&
                  (path[rn] == '/' || (rn == 1 && path[0] == '/'));
-    free(real_root);
     if (!inside) {
         free(path);
         return not_found(res, a);

@@ -15,8 +15,9 @@
 #define SOUK_STATIC_INLINE_MAX (1024 * 1024)
 
 /* Serve the file rel (a decoded path relative to root, "css/site.css") from the
- * directory root.  rel may not leave root by any spelling of ".." or by a symbolic
- * link (souk_safe_join on the realpath of root); directories and anything but
+ * directory root, which must be absolute and resolved (realpath: the caller resolves
+ * it once).  rel may not leave root by any spelling of ".." or by a symbolic
+ * link (souk_safe_join_real); directories and anything but
  * regular files are not served.  Fills res (whose headers and body live in the
  * arena a): status, Content-Type, ETag, Last-Modified, Cache-Control
  * (max_age seconds) and either the body (text files) or file_fd/file_size (the

@@ -199,8 +199,10 @@ int souk_theme_open(souk_theme **out, const souk_config *cfg, char *err, size_t 
         if (!layers[i])
             continue;
         snprintf(path, sizeof path, "%s/static", layers[i]);
-        if (is_dir(path))
-            t->static_roots[ns++] = strdup(path);
+        /* Resolved once here: the static file server requires a real root. */
+        char *real = is_dir(path) ? realpath(path, NULL) : NULL;
+        if (real)
+            t->static_roots[ns++] = real;
     }
     for (int i = 0; i < 2; i++) {
         if (!layers[i])

@@ -87,8 +87,9 @@ static void on_drained(void *ud)
 static void on_deadline(uv_timer_t *t)
 {
     worker *w = t->data;
-    souk_log(SOUK_LOG_WARN, "shutdown deadline (%u ms) passed with %d connection(s) open; "
-                            "exiting",
+    souk_log(SOUK_LOG_WARN,
+             "shutdown deadline (%u ms) passed with %d connection(s) open; "
+             "exiting",
              (unsigned)w->limits->shutdown_timeout_ms, souk_server_connections(w->server));
     uv_stop(&w->loop);
 }
@@ -139,8 +140,8 @@ static void on_request(void *ud, souk_request *req, souk_response *res)
     souk_app_handle(ud, req, res);
 }
 
-static void on_complete(void *ud, const souk_request *req, const souk_response *res,
-                        size_t bytes, double duration_ms)
+static void on_complete(void *ud, const souk_request *req, const souk_response *res, size_t bytes,
+                        double duration_ms)
 {
     souk_accesslog_write(req, res, bytes, duration_ms);
     souk_metrics_request(res && res->route ? res->route : "unknown",
@@ -150,7 +151,10 @@ static void on_complete(void *ud, const souk_request *req, const souk_response *
 
 /* ---------------------------------------------------------------- start and stop */
 
-static int fd_valid(int fd) { return fcntl(fd, F_GETFD) != -1; }
+static int fd_valid(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1;
+}
 
 /* The master hands over a listening socket, a control socket and the metrics fd;
  * anything else means we were run by hand. */
@@ -184,6 +188,10 @@ static void worker_cleanup(worker *w)
         souk_server_free(w->server);
     w->server = NULL;
     if (w->handles_ready) {
+        /* Once the handlers are gone a second SIGTERM (the master's, after one sent to
+         * the whole process group) must not kill a worker that is already leaving. */
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
         uv_close((uv_handle_t *)&w->sig_term, NULL);
         uv_close((uv_handle_t *)&w->sig_hup, NULL);
         uv_close((uv_handle_t *)&w->deadline, NULL);
@@ -194,8 +202,8 @@ static void worker_cleanup(worker *w)
         close(SOUK_WORKER_FD_CONTROL);
     souk_app_close(w->app); /* closes its script watcher on the loop */
     w->app = NULL;
-    /* Let the close callbacks run.  Whatever someone left open is closed here so
-     * that the loop can end (its owner has been freed and can no longer use it). */
+    /* Let the close callbacks run.  A handle still open after that belongs to a
+     * module that did not close it; close it so that the loop can end. */
     uv_run(&w->loop, UV_RUN_NOWAIT);
     uv_walk(&w->loop, close_walk, NULL);
     uv_run(&w->loop, UV_RUN_DEFAULT);
@@ -211,9 +219,10 @@ int souk_worker_main(int argc, char **argv)
         return 2;
     }
     if (!fds_from_master()) {
-        fprintf(stderr, "souk __worker is started by `souk serve`, which hands it the "
-                        "listening socket, control pipe and metrics on fds 3-5; run "
-                        "`souk serve %s` instead\n",
+        fprintf(stderr,
+                "souk __worker is started by `souk serve`, which hands it the "
+                "listening socket, control pipe and metrics on fds 3-5; run "
+                "`souk serve %s` instead\n",
                 argv[1]);
         return 2;
     }
@@ -270,8 +279,7 @@ int souk_worker_main(int argc, char **argv)
     uv_signal_start(&w.sig_term, on_signal, SIGTERM);
     uv_signal_start(&w.sig_hup, on_signal, SIGHUP);
 
-    souk_server_hooks hooks = {.on_request = on_request, .on_complete = on_complete,
-                               .ud = w.app};
+    souk_server_hooks hooks = {.on_request = on_request, .on_complete = on_complete, .ud = w.app};
     if (souk_server_start(&w.server, &w.loop, SOUK_WORKER_FD_LISTEN, w.limits, &hooks, err,
                           sizeof err) != 0) {
         control_error(err);

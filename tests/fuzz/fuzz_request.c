@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FUZZ_CHECK(c)                                                          \
-    do {                                                                       \
-        if (!(c))                                                              \
-            __builtin_trap();                                                  \
+#define FUZZ_CHECK(c)                                                                              \
+    do {                                                                                           \
+        if (!(c))                                                                                  \
+            __builtin_trap();                                                                      \
     } while (0)
 
 /* Largest piece handed to the parser at once. */

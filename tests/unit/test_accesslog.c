@@ -140,7 +140,7 @@ TEST(bounds)
         const char *end = strstr(p, "...\" ");
         CHECK(end != NULL);
         CHECK(end && (size_t)(end - p) <= SOUK_ACCESSLOG_PATH_MAX);
-        CHECK(end && (end - p - 1) % 2 == 0); /* whole two-byte characters */
+        CHECK(end && (end - p - 1) % 2 == 0);      /* whole two-byte characters */
         CHECK(strcmp(line + n - 4, "...\"") == 0); /* ua cut too */
         CHECK((size_t)(line + n - (u + 5)) <= SOUK_ACCESSLOG_UA_MAX);
         CHECK(strstr(line, " status=200 bytes=1 ms=1.000 route=\"/x\" ip=127.0.0.1 ") != NULL);

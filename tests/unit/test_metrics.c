@@ -46,13 +46,12 @@ static int count_lines_starting(const char *text, const char *prefix)
     return n;
 }
 
-#define CHECK_LINE(text, line)                                                  \
-    do {                                                                        \
-        if (!has_line((text), (line))) {                                        \
-            fprintf(stderr, "%s:%d: missing line: %s\n", __FILE__, __LINE__,     \
-                    (line));                                                    \
-            test_failed_checks++;                                               \
-        }                                                                       \
+#define CHECK_LINE(text, line)                                                                     \
+    do {                                                                                           \
+        if (!has_line((text), (line))) {                                                           \
+            fprintf(stderr, "%s:%d: missing line: %s\n", __FILE__, __LINE__, (line));              \
+            test_failed_checks++;                                                                  \
+        }                                                                                          \
     } while (0)
 
 enum { FORK_CHILDREN = 2, FORK_ROUTES = 100, FORK_ROUNDS = 1000 };
@@ -126,41 +125,41 @@ TEST(processes_add_up)
 TEST(render_exact)
 {
     int fd = area_open();
-    souk_metrics_request("/products/:slug", "GET", 200, 3.0);
-    souk_metrics_request("/products/:slug", "GET", 404, 0.5);
-    souk_metrics_request("/products/:slug", "GET", 200, 1.0);  /* le is inclusive */
-    souk_metrics_request("/products/:slug", "GET", 200, 7000); /* beyond 5 s: +Inf */
-    souk_metrics_request("static", "HEAD", 304, -1);           /* clamped to 0 */
+    souk_metrics_request("/p/:id", "GET", 200, 3.0);
+    souk_metrics_request("/p/:id", "GET", 404, 0.5);
+    souk_metrics_request("/p/:id", "GET", 200, 1.0);  /* le is inclusive */
+    souk_metrics_request("/p/:id", "GET", 200, 7000); /* beyond 5 s: +Inf */
+    souk_metrics_request("static", "HEAD", 304, -1);  /* clamped to 0 */
     size_t len = 0;
     char *text = souk_metrics_render(&len);
     CHECK(text != NULL);
     if (!text)
         return;
     CHECK_INT(len, strlen(text));
+    /* clang-format off */
     const char *want =
         "# HELP souk_http_requests_total HTTP requests served, by route, method and status.\n"
         "# TYPE souk_http_requests_total counter\n"
-        "souk_http_requests_total{route=\"/products/:slug\",method=\"GET\",status=\"200\"} 3\n"
-        "souk_http_requests_total{route=\"/products/:slug\",method=\"GET\",status=\"404\"} 1\n"
+        "souk_http_requests_total{route=\"/p/:id\",method=\"GET\",status=\"200\"} 3\n"
+        "souk_http_requests_total{route=\"/p/:id\",method=\"GET\",status=\"404\"} 1\n"
         "souk_http_requests_total{route=\"static\",method=\"HEAD\",status=\"304\"} 1\n"
-        "# HELP souk_http_request_duration_seconds HTTP request latency, by route and "
-        "method.\n"
+        "# HELP souk_http_request_duration_seconds HTTP request latency, by route and method.\n"
         "# TYPE souk_http_request_duration_seconds histogram\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.001\"} 2\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.0025\"} 2\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.005\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.01\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.025\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.05\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.1\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.25\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"0.5\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"1\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"2.5\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"5\"} 3\n"
-        "souk_http_request_duration_seconds_bucket{route=\"/products/:slug\",method=\"GET\",le=\"+Inf\"} 4\n"
-        "souk_http_request_duration_seconds_sum{route=\"/products/:slug\",method=\"GET\"} 7.004500\n"
-        "souk_http_request_duration_seconds_count{route=\"/products/:slug\",method=\"GET\"} 4\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.001\"} 2\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.0025\"} 2\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.005\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.01\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.025\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.05\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.1\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.25\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"0.5\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"1\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"2.5\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"5\"} 3\n"
+        "souk_http_request_duration_seconds_bucket{route=\"/p/:id\",method=\"GET\",le=\"+Inf\"} 4\n"
+        "souk_http_request_duration_seconds_sum{route=\"/p/:id\",method=\"GET\"} 7.004500\n"
+        "souk_http_request_duration_seconds_count{route=\"/p/:id\",method=\"GET\"} 4\n"
         "souk_http_request_duration_seconds_bucket{route=\"static\",method=\"HEAD\",le=\"0.001\"} 1\n"
         "souk_http_request_duration_seconds_bucket{route=\"static\",method=\"HEAD\",le=\"0.0025\"} 1\n"
         "souk_http_request_duration_seconds_bucket{route=\"static\",method=\"HEAD\",le=\"0.005\"} 1\n"
@@ -179,10 +178,10 @@ TEST(render_exact)
         "# HELP souk_worker_restarts_total Workers restarted after they died.\n"
         "# TYPE souk_worker_restarts_total counter\n"
         "souk_worker_restarts_total 0\n"
-        "# HELP souk_metrics_dropped_total Requests not counted because the metrics table "
-        "was full.\n"
+        "# HELP souk_metrics_dropped_total Requests not counted because the metrics table was full.\n"
         "# TYPE souk_metrics_dropped_total counter\n"
         "souk_metrics_dropped_total 0\n";
+    /* clang-format on */
     CHECK_STR(text, want);
     free(text);
     area_close(fd);

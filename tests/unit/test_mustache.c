@@ -117,17 +117,17 @@ static void run_spec_test(const char *file, json_t *test)
     if (!name || !tmpl || !expected || !data) {
         why = "malformed test case";
     } else {
-        const char *key;
-        json_t *v;
-        json_object_foreach(parts, key, v) {
-            if (!json_is_string(v) || add_partial(&ps, key, json_string_value(v)) != 0)
+        for (void *it = json_object_iter(parts); it; it = json_object_iter_next(parts, it)) {
+            json_t *v = json_object_iter_value(it);
+            if (!json_is_string(v) ||
+                add_partial(&ps, json_object_iter_key(it), json_string_value(v)) != 0)
                 why = "partial does not compile";
         }
         souk_template *t = souk_mustache_compile(name, tmpl, strlen(tmpl), err, sizeof err);
         if (!t)
             why = "template does not compile";
-        else if (!why && souk_mustache_render(t, &data, 1, find_partial, &ps, &out, err,
-                                              sizeof err) != 0)
+        else if (!why &&
+                 souk_mustache_render(t, &data, 1, find_partial, &ps, &out, err, sizeof err) != 0)
             why = "render failed";
         else if (!why && strcmp(souk_buf_cstr(&out), expected) != 0)
             why = "wrong output";
@@ -262,8 +262,8 @@ TEST(escaping)
 
 TEST(context_lookup_order)
 {
-    json_t *bottom = json_pack("{s:s, s:s, s:{s:s}}", "a", "bottom", "b", "only-bottom", "o",
-                               "c", "in-o");
+    json_t *bottom =
+        json_pack("{s:s, s:s, s:{s:s}}", "a", "bottom", "b", "only-bottom", "o", "c", "in-o");
     json_t *top = json_pack("{s:s, s:{s:s}}", "a", "top", "sec", "a", "section");
     json_t *scalar = json_string("not an object");
     json_t *stack[] = {bottom, top, scalar};
@@ -330,9 +330,9 @@ TEST(partial_indentation)
     CHECK(add_partial(&ps, "inner", "<li>{{x}}</li>\n<li>{{{y}}}</li>\n") == 0);
     CHECK(add_partial(&ps, "inline", "a\nb") == 0);
     /* Standalone partials nest their indentation; data lines are not indented. */
-    CHECK_STR(render_with("<div>\n  {{>outer}}\n</div>\n", "{\"x\": 1, \"y\": \"p\\nq\"}", &ps,
-                          &rc, err),
-              "<div>\n  <ul>\n    <li>1</li>\n    <li>p\nq</li>\n  </ul>\n</div>\n");
+    CHECK_STR(
+        render_with("<div>\n  {{>outer}}\n</div>\n", "{\"x\": 1, \"y\": \"p\\nq\"}", &ps, &rc, err),
+        "<div>\n  <ul>\n    <li>1</li>\n    <li>p\nq</li>\n  </ul>\n</div>\n");
     CHECK_INT(rc, 0);
     /* An inline partial is not indented, even inside an indented one. */
     CHECK(add_partial(&ps, "mixed", "x {{>inline}}\ny\n") == 0);
@@ -370,9 +370,11 @@ TEST(dynamic_and_missing_partials)
     int rc;
     CHECK(add_partial(&ps, "7", "seven") == 0);
     CHECK(add_partial(&ps, "card", "[{{title}}]") == 0);
-    CHECK_STR(render_with("{{>*n}} {{>*kind}} {{>*missing}} {{>nope}}|",
-                          "{\"n\": 7, \"kind\": \"card\", \"title\": \"T\"}", &ps, &rc, err),
-              "seven [T]  |");
+    CHECK(add_partial(&ps, "true", "not a name") == 0);
+    CHECK_STR(render_with("{{>*n}} {{>*kind}} {{>*missing}} {{>nope}} {{>*yes}}|",
+                          "{\"n\": 7, \"kind\": \"card\", \"title\": \"T\", \"yes\": true}", &ps,
+                          &rc, err),
+              "seven [T]   |");
     CHECK_INT(rc, 0);
     /* No partial callback at all. */
     CHECK_STR(render("a{{>card}}b", "{}"), "ab");
@@ -445,8 +447,8 @@ TEST(inheritance_beyond_suite)
                           "{\"w\": \"there\"}", &ps, &rc, err),
               "<body>\n  <main>\n    <p>hi</p>\n    <p>there</p>\n  </main>\n</body>\n");
     /* The argument's own {{$block}} resolves where the argument was written. */
-    CHECK_STR(render_with("{{<x}}{{$block}}[{{$block}}inner{{/block}}]{{/block}}{{/x}}", "{}",
-                          &ps, &rc, err),
+    CHECK_STR(render_with("{{<x}}{{$block}}[{{$block}}inner{{/block}}]{{/block}}{{/x}}", "{}", &ps,
+                          &rc, err),
               "[inner]");
     CHECK_INT(rc, 0);
     free_partials(&ps);

@@ -31,8 +31,8 @@ typedef struct seen {
 
 static void log_request(seen *s, const souk_request *r)
 {
-    souk_buf_printf(&s->log, "%s %s path=%s query=%s v=%d.%d ka=%d", r->method, r->target,
-                    r->path, r->query, r->http_major, r->http_minor, r->keep_alive);
+    souk_buf_printf(&s->log, "%s %s path=%s query=%s v=%d.%d ka=%d", r->method, r->target, r->path,
+                    r->query, r->http_major, r->http_minor, r->keep_alive);
     for (int i = 0; i < r->n_headers; i++)
         souk_buf_printf(&s->log, " [%s: %s]", r->headers[i].name, r->headers[i].value);
     souk_buf_printf(&s->log, " body(%zu)=", r->body_len);
@@ -70,8 +70,7 @@ static void drive(const souk_limits *lim, const char *s, size_t len, size_t step
                 out->continues++;
             } else if (ev == SOUK_REQPARSE_ERROR) {
                 out->status = souk_reqparse_error_status(p);
-                snprintf(out->message, sizeof out->message, "%s",
-                         souk_reqparse_error_message(p));
+                snprintf(out->message, sizeof out->message, "%s", souk_reqparse_error_message(p));
                 break;
             } else {
                 break; /* MORE: everything of this piece consumed */
@@ -81,7 +80,10 @@ static void drive(const souk_limits *lim, const char *s, size_t len, size_t step
     souk_reqparse_free(p);
 }
 
-static void seen_free(seen *s) { souk_buf_free(&s->log); }
+static void seen_free(seen *s)
+{
+    souk_buf_free(&s->log);
+}
 
 /* Parse one complete input in one piece; returns the status (0: fine). */
 static int status_of(const souk_limits *lim, const char *s)
@@ -121,7 +123,7 @@ TEST(simple_get)
         CHECK_STR(r->body, "");
         CHECK_INT(r->body_len, 0);
         CHECK(strchr(r->id, '-') != NULL);
-        CHECK(r->start_ms > 0);
+        CHECK(r->start_us > 0);
         CHECK(r->arena != NULL);
         char id1[sizeof r->id];
         memcpy(id1, r->id, sizeof id1);
@@ -361,8 +363,7 @@ TEST(body_size_declared)
     CHECK_INT(r.status, 0); /* waiting for the body, no error */
     seen_free(&r);
     /* One more byte declared: 413 as soon as the headers are complete. */
-    snprintf(req, sizeof req, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n",
-             lim.body_size + 1);
+    snprintf(req, sizeof req, "POST / HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", lim.body_size + 1);
     CHECK_INT(status_of(&lim, req), 413);
 }
 
@@ -454,14 +455,12 @@ TEST(transfer_encodings)
 {
     souk_limits lim = limits();
     CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
-    CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
-              501);
+    CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
     /* chunked twice: llhttp refuses it as malformed, which is right too. */
     int twice = status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
                                 "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     CHECK(twice == 400 || twice == 501);
-    CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"),
-              0);
+    CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n"), 0);
 }
 
 TEST(expect)
@@ -491,7 +490,8 @@ TEST(expect)
     seen_free(&r);
     /* Too large: 413 instead of a 100. */
     char big[200];
-    snprintf(big, sizeof big, "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+    snprintf(big, sizeof big,
+             "POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
              lim.body_size + 1);
     drive(&lim, big, strlen(big), 0, 0, &r);
     CHECK_INT(r.continues, 0);
