@@ -29,6 +29,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#define STORE_WAL_RETRY_MS 10 /* between attempts to switch a new store to WAL */
 #define SOUK_STORE_BUCKETS 256       /* power of two: the hash is masked */
 #define SOUK_STORE_CACHE_MAX 512     /* cached statements in all */
 #define SOUK_STORE_CACHE_PER_SQL 4   /* cached copies of one SQL text */
@@ -146,7 +147,16 @@ int souk_store_open(souk_store **out, const char *db_path, char *err, size_t err
         souk_store_close(s);
         return -1;
     }
-    rc = sqlite3_step(st);
+    /* SQLite answers SQLITE_BUSY at once, without the busy handler, where waiting
+     * could deadlock (several processes creating the same new store at once): retry
+     * for as long as the busy timeout would have waited. */
+    for (int waited = 0;; waited += STORE_WAL_RETRY_MS) {
+        rc = sqlite3_step(st);
+        if ((rc & 0xff) != SQLITE_BUSY || waited >= SOUK_STORE_BUSY_TIMEOUT_MS)
+            break;
+        sqlite3_reset(st);
+        sqlite3_sleep(STORE_WAL_RETRY_MS);
+    }
     const char *mode = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
     if (!mode || strcasecmp(mode, "wal") != 0) {
         if (mode)
