@@ -46,6 +46,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,15 +273,15 @@ void souk_config_free(souk_config *cfg)
 /* ------------------------------------------------------------- the key table */
 
 typedef enum key_kind {
-    K_INT,      /* integer in [min, max] */
+    K_INT, /* integer in [min, max] */
     K_BOOL,
-    K_NAME,     /* letters, digits, '-', '_' (theme, locale) */
-    K_LEVEL,    /* a log level */
-    K_LISTEN,   /* "host:port" */
-    K_NAMES,    /* list of names (locales, plugins) */
-    K_DIRS,     /* list of directories (plugin_path) */
-    K_GROUP,    /* table of more keys */
-    K_SETTINGS  /* table of free-form tables */
+    K_NAME,    /* letters, digits, '-', '_' (theme, locale) */
+    K_LEVEL,   /* a log level */
+    K_LISTEN,  /* "host:port" */
+    K_NAMES,   /* list of names (locales, plugins) */
+    K_DIRS,    /* list of directories (plugin_path) */
+    K_GROUP,   /* table of more keys */
+    K_SETTINGS /* table of free-form tables */
 } key_kind;
 
 typedef enum c_type { C_INT, C_SIZE, C_U32, C_I64 } c_type;
@@ -288,10 +289,10 @@ typedef enum c_type { C_INT, C_SIZE, C_U32, C_I64 } c_type;
 typedef struct key_spec {
     const char *name;
     key_kind kind;
-    size_t off;       /* field in souk_config (not for K_LISTEN, K_DIRS, K_SETTINGS) */
-    c_type ct;        /* K_INT: the field's C type */
-    long long min;    /* K_INT: smallest value (0 or 1) */
-    long long max;    /* K_INT: largest value; 0 = the C type's */
+    size_t off;                   /* field in souk_config (not for K_LISTEN, K_DIRS, K_SETTINGS) */
+    c_type ct;                    /* K_INT: the field's C type */
+    long long min;                /* K_INT: smallest value (0 or 1) */
+    long long max;                /* K_INT: largest value; 0 = the C type's */
     const struct key_spec *group; /* K_GROUP */
 } key_spec;
 
@@ -340,7 +341,7 @@ static const char *const log_levels[] = {"debug", "info", "warn", "error", NULL}
 
 typedef struct loader {
     souk_config *cfg;
-    char **extra_dirs;        /* plugin_path from souk.lua, already absolute */
+    char **extra_dirs; /* plugin_path from souk.lua, already absolute */
     int locale_from_env;
     char *err;
     size_t errlen;
@@ -387,6 +388,13 @@ static long long c_type_max(c_type ct)
     case C_SIZE: return SIZE_MAX < (unsigned long long)LLONG_MAX ? (long long)SIZE_MAX : LLONG_MAX;
     default: return LLONG_MAX;
     }
+}
+
+/* Whether d is a whole number that a long long holds (1e6 written for 1000000);
+ * checked before any cast, which would be undefined out of range. */
+static int real_is_integer(double d)
+{
+    return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == floor(d);
 }
 
 static void set_int(souk_config *cfg, const key_spec *k, long long v)
@@ -517,7 +525,8 @@ static int apply_settings(loader *ld, const char *path, const char *label, json_
         return expected(ld, label, "a table of plugin settings", v);
     const char *key;
     json_t *val;
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val)
+    {
         /* An empty Lua table is indistinguishable from an empty list. */
         if (!json_is_object(val) && !(json_is_array(val) && json_array_size(val) == 0)) {
             char sub[512];
@@ -535,8 +544,8 @@ static int apply_group(loader *ld, const key_spec *keys, const char *prefix, jso
 
 /* Apply value v to key k.  label names it in messages: "souk.lua: key 'limits.x'"
  * or "SOUK_LIMITS_X". */
-static int apply_key(loader *ld, const key_spec *k, const char *path, const char *label,
-                     json_t *v, const char *origin)
+static int apply_key(loader *ld, const key_spec *k, const char *path, const char *label, json_t *v,
+                     const char *origin)
 {
     switch (k->kind) {
     case K_INT: {
@@ -545,7 +554,7 @@ static int apply_key(loader *ld, const key_spec *k, const char *path, const char
         long long n;
         if (json_is_integer(v)) {
             n = (long long)json_integer_value(v);
-        } else if (json_is_real(v) && json_real_value(v) == (double)(long long)json_real_value(v)) {
+        } else if (json_is_real(v) && real_is_integer(json_real_value(v))) {
             n = (long long)json_real_value(v);
         } else {
             return expected(ld, label, what, v);
@@ -583,12 +592,9 @@ static int apply_key(loader *ld, const key_spec *k, const char *path, const char
         if (!json_is_string(v))
             return expected(ld, label, "\"host:port\"", v);
         return parse_listen(ld, label, json_string_value(v));
-    case K_NAMES:
-        return apply_names(ld, k, label, v);
-    case K_DIRS:
-        return apply_dirs(ld, label, v);
-    case K_SETTINGS:
-        return apply_settings(ld, path, label, v, origin);
+    case K_NAMES: return apply_names(ld, k, label, v);
+    case K_DIRS: return apply_dirs(ld, label, v);
+    case K_SETTINGS: return apply_settings(ld, path, label, v, origin);
     case K_GROUP:
         if (json_is_array(v) || !json_is_object(v))
             return expected(ld, label, "a table", v);
@@ -646,7 +652,8 @@ static int apply_group(loader *ld, const key_spec *keys, const char *prefix, jso
 {
     const char *key;
     json_t *v;
-    json_object_foreach(obj, key, v) {
+    json_object_foreach(obj, key, v)
+    {
         char path[256], label[300];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", key);
         const key_spec *k = keys;
@@ -691,7 +698,8 @@ static int parse_env_value(loader *ld, const key_spec *k, const char *var, const
             if (strcasecmp(s, no[i]) == 0)
                 *out = json_false();
         if (!*out)
-            return fail(ld, "%s: expected a boolean (1/0, true/false, yes/no, on/off), got \"%.*s\"",
+            return fail(ld,
+                        "%s: expected a boolean (1/0, true/false, yes/no, on/off), got \"%.*s\"",
                         var, CONFIG_ERR_VALUE_MAX, s);
     } else {
         *out = json_string(s);

@@ -40,9 +40,9 @@ typedef struct file_stamp {
 } file_stamp;
 
 typedef struct script_entry {
-    char *name;               /* "pricing" */
-    souk_sandbox *sb;         /* the running version, NULL when none loaded */
-    file_stamp src, test;     /* the files as last examined */
+    char *name;           /* "pricing" */
+    souk_sandbox *sb;     /* the running version, NULL when none loaded */
+    file_stamp src, test; /* the files as last examined */
 } script_entry;
 
 struct souk_scripts {
@@ -62,8 +62,8 @@ static void default_limits(souk_script_limits *out)
 
 /* ----------------------------------------------------------------- souk.lua */
 
-int souk_lua_eval_file(const char *path, const souk_script_limits *limits, json_t **out,
-                       char *err, size_t errlen)
+int souk_lua_eval_file(const char *path, const souk_script_limits *limits, json_t **out, char *err,
+                       size_t errlen)
 {
     souk_script_limits def;
     if (!limits) {
@@ -150,8 +150,7 @@ static int names_find(const name_list *l, const char *s)
 /* The scripts (NAME of NAME.lua) and the test files (NAME of NAME_test.lua) in
  * dir, sorted.  Hidden files (editors' backups) are skipped.  A missing dir is
  * empty: 0.  -1 with err on another error. */
-static int scan_dir(const char *dir, name_list *scripts, name_list *tests, char *err,
-                    size_t errlen)
+static int scan_dir(const char *dir, name_list *scripts, name_list *tests, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -207,9 +206,8 @@ static file_stamp stamp_of(const char *path)
 
 static int stamp_equal(const file_stamp *a, const file_stamp *b)
 {
-    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino &&
-           a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-           a->mtime.tv_nsec == b->mtime.tv_nsec;
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
 }
 
 /* ------------------------------------------------------- loading one script */
@@ -301,8 +299,7 @@ static void scripts_remove_at(souk_scripts *s, size_t i)
     s->n--;
 }
 
-static void entry_stamps(const souk_scripts *s, const char *name, file_stamp *src,
-                         file_stamp *test)
+static void entry_stamps(const souk_scripts *s, const char *name, file_stamp *src, file_stamp *test)
 {
     char p[PATH_MAX], t[PATH_MAX];
     script_paths(s->dir, name, p, t, sizeof p);
@@ -380,8 +377,7 @@ static int call_protected(lua_State *L)
     call_request *r = lua_touserdata(L, 2);
     lua_getfield(L, 1, r->fn);
     if (!lua_isfunction(L, -1))
-        return luaL_error(L, "the module has no function '%s' (%s)", r->fn,
-                          luaL_typename(L, -1));
+        return luaL_error(L, "the module has no function '%s' (%s)", r->fn, luaL_typename(L, -1));
     size_t n = r->args ? json_array_size(r->args) : 0;
     if (n > INT_MAX / 2)
         return luaL_error(L, "too many arguments");

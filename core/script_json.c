@@ -5,8 +5,8 @@
 #include <lauxlib.h>
 
 #include <limits.h>
-#include <stdarg.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,7 +15,10 @@ static const char array_key = 'a';
 
 /* --------------------------------------------------------------- souk library */
 
-static void push_array_marker(lua_State *L) { lua_rawgetp(L, LUA_REGISTRYINDEX, &array_key); }
+static void push_array_marker(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &array_key);
+}
 
 int souk_json_is_array(lua_State *L, int idx)
 {
@@ -107,24 +110,12 @@ static void push_json(lua_State *L, json_t *v, int depth, const char *path)
         lua_setmetatable(L, -2);
         break;
     }
-    case JSON_STRING:
-        lua_pushlstring(L, json_string_value(v), json_string_length(v));
-        break;
-    case JSON_INTEGER:
-        lua_pushinteger(L, (lua_Integer)json_integer_value(v));
-        break;
-    case JSON_REAL:
-        lua_pushnumber(L, (lua_Number)json_real_value(v));
-        break;
-    case JSON_TRUE:
-        lua_pushboolean(L, 1);
-        break;
-    case JSON_FALSE:
-        lua_pushboolean(L, 0);
-        break;
-    default:
-        lua_pushnil(L);
-        break;
+    case JSON_STRING: lua_pushlstring(L, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: lua_pushinteger(L, (lua_Integer)json_integer_value(v)); break;
+    case JSON_REAL: lua_pushnumber(L, (lua_Number)json_real_value(v)); break;
+    case JSON_TRUE: lua_pushboolean(L, 1); break;
+    case JSON_FALSE: lua_pushboolean(L, 0); break;
+    default: lua_pushnil(L); break;
     }
 }
 
@@ -342,10 +333,8 @@ static json_t *conv_value(conv *c, int idx)
                          SOUK_JSON_MAX_VALUES);
     }
     switch (lua_type(L, idx)) {
-    case LUA_TNIL:
-        return json_null();
-    case LUA_TBOOLEAN:
-        return json_boolean(lua_toboolean(L, idx));
+    case LUA_TNIL: return json_null();
+    case LUA_TBOOLEAN: return json_boolean(lua_toboolean(L, idx));
     case LUA_TNUMBER:
         if (lua_isinteger(L, idx))
             return json_integer((json_int_t)lua_tointeger(L, idx));
@@ -379,8 +368,7 @@ static json_t *conv_value(conv *c, int idx)
         c->depth--;
         return j;
     }
-    default:
-        return conv_fail(c, "%s is not plain data", lua_typename(L, lua_type(L, idx)));
+    default: return conv_fail(c, "%s is not plain data", lua_typename(L, lua_type(L, idx)));
     }
 }
 

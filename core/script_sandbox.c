@@ -27,13 +27,13 @@ struct souk_sandbox {
     souk_sandbox_extra_fn extra;
     char name[SOUK_SANDBOX_NAME_MAX];
     size_t mem_used, mem_limit;
-    int64_t budget;             /* instructions per run */
-    int64_t spent;              /* instructions counted in this run (by hook steps) */
-    int step;                   /* instructions between two hook calls */
-    int budget_spent;           /* the budget of this run is exhausted */
-    int mem_refused;            /* the allocator refused a block during this run */
-    int running;                /* inside souk_sandbox_run: the stack may be inspected */
-    char where[LUA_IDSIZE + 24];/* last known "pricing.lua:12" of this run, or "" */
+    int64_t budget;              /* instructions per run */
+    int64_t spent;               /* instructions counted in this run (by hook steps) */
+    int step;                    /* instructions between two hook calls */
+    int budget_spent;            /* the budget of this run is exhausted */
+    int mem_refused;             /* the allocator refused a block during this run */
+    int running;                 /* inside souk_sandbox_run: the stack may be inspected */
+    char where[LUA_IDSIZE + 24]; /* last known "pricing.lua:12" of this run, or "" */
     char budget_msg[SOUK_SANDBOX_ERR_MAX];
 };
 
@@ -47,9 +47,18 @@ souk_sandbox *souk_sandbox_of(lua_State *L)
     return ud;
 }
 
-lua_State *souk_sandbox_lua(souk_sandbox *sb) { return sb->L; }
-const char *souk_sandbox_name(souk_sandbox *sb) { return sb->name; }
-size_t souk_sandbox_memory(souk_sandbox *sb) { return sb->mem_used; }
+lua_State *souk_sandbox_lua(souk_sandbox *sb)
+{
+    return sb->L;
+}
+const char *souk_sandbox_name(souk_sandbox *sb)
+{
+    return sb->name;
+}
+size_t souk_sandbox_memory(souk_sandbox *sb)
+{
+    return sb->mem_used;
+}
 
 /* Record the innermost Lua function's position as "chunk:line" in sb->where. */
 static void sandbox_note_where(souk_sandbox *sb)
@@ -118,7 +127,10 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
     lua_error(L);
 }
 
-int souk_sandbox_budget_spent(lua_State *L) { return souk_sandbox_of(L)->budget_spent; }
+int souk_sandbox_budget_spent(lua_State *L)
+{
+    return souk_sandbox_of(L)->budget_spent;
+}
 
 int souk_sandbox_reraise_budget(lua_State *L)
 {
@@ -215,9 +227,9 @@ static int sandbox_xpcall(lua_State *L)
 {
     int n = lua_gettop(L);
     luaL_checktype(L, 2, LUA_TFUNCTION);
-    lua_pushvalue(L, 1);  /* f */
-    lua_copy(L, 2, 1);    /* handler in slot 1 */
-    lua_replace(L, 2);    /* f in slot 2, arguments follow */
+    lua_pushvalue(L, 1); /* f */
+    lua_copy(L, 2, 1);   /* handler in slot 1 */
+    lua_replace(L, 2);   /* f in slot 2, arguments follow */
     int status = lua_pcall(L, n - 2, LUA_MULTRET, 1);
     if (status != LUA_OK && souk_sandbox_budget_spent(L))
         return souk_sandbox_reraise_budget(L);
@@ -339,8 +351,8 @@ static void sandbox_freeze(lua_State *L, const char *what)
 
 static const char *const removed_globals[] = {"load",    "loadfile", "dofile", "collectgarbage",
                                               "require", "warn",     NULL};
-static const char *const frozen_libraries[] = {LUA_STRLIBNAME, LUA_TABLIBNAME, LUA_MATHLIBNAME,
-                                               LUA_UTF8LIBNAME, "souk", NULL};
+static const char *const frozen_libraries[] = {LUA_STRLIBNAME,  LUA_TABLIBNAME, LUA_MATHLIBNAME,
+                                               LUA_UTF8LIBNAME, "souk",         NULL};
 
 static int sandbox_setup(lua_State *L)
 {
@@ -449,8 +461,8 @@ souk_sandbox *souk_sandbox_new(const char *name, const souk_script_limits *limit
     int status = lua_pcall(sb->L, 0, 0, 0);
     if (status != LUA_OK) {
         if (status == LUA_ERRMEM)
-            snprintf(err, errlen, "%s: memory limit (%zu bytes) is too small for a Lua state",
-                     name, sb->mem_limit);
+            snprintf(err, errlen, "%s: memory limit (%zu bytes) is too small for a Lua state", name,
+                     sb->mem_limit);
         else
             snprintf(err, errlen, "%s: cannot build the sandbox: %s", name,
                      lua_tostring(sb->L, -1));
@@ -511,39 +523,44 @@ static int read_source(const char *path, char **out, size_t *len, char *err, siz
     return 0;
 }
 
-int souk_sandbox_load_file(souk_sandbox *sb, const char *path, char *err, size_t errlen)
+int souk_sandbox_load_buffer(souk_sandbox *sb, const char *name, const char *text, size_t len,
+                             char *err, size_t errlen)
 {
-    const char *base = base_name(path);
-    char *src;
-    size_t len;
-    if (read_source(path, &src, &len, err, errlen) != 0)
-        return -1;
-    if (len > 0 && src[0] == LUA_SIGNATURE[0]) {
+    if (len > 0 && text[0] == LUA_SIGNATURE[0]) {
         snprintf(err, errlen, "%s: precompiled (binary) chunks are refused: give the Lua source",
-                 base);
-        free(src);
+                 name);
         return -1;
     }
-    const char *text = src;
     static const char bom[] = "\xEF\xBB\xBF";
-    if (len >= 3 && memcmp(src, bom, 3) == 0) {
+    if (len >= 3 && memcmp(text, bom, 3) == 0) {
         text += 3;
         len -= 3;
     }
     char chunkname[SOUK_SANDBOX_NAME_MAX + 2];
-    snprintf(chunkname, sizeof chunkname, "@%s", base);
+    snprintf(chunkname, sizeof chunkname, "@%s", name);
     sb->mem_refused = 0;
+    /* Mode "t" as well as the check above: never hand bytecode to the loader. */
     int status = luaL_loadbufferx(sb->L, text, len, chunkname, "t");
-    free(src);
     if (status == LUA_OK)
         return 0;
     if (status == LUA_ERRMEM && sb->mem_refused)
-        snprintf(err, errlen, "%s: memory limit exceeded (%zu bytes) while compiling", base,
+        snprintf(err, errlen, "%s: memory limit exceeded (%zu bytes) while compiling", name,
                  sb->mem_limit);
     else
         snprintf(err, errlen, "%s", lua_tostring(sb->L, -1));
     lua_pop(sb->L, 1);
     return -1;
+}
+
+int souk_sandbox_load_file(souk_sandbox *sb, const char *path, char *err, size_t errlen)
+{
+    char *src;
+    size_t len;
+    if (read_source(path, &src, &len, err, errlen) != 0)
+        return -1;
+    int rc = souk_sandbox_load_buffer(sb, base_name(path), src, len, err, errlen);
+    free(src);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ runs */

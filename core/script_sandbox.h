@@ -57,6 +57,10 @@ const char *souk_sandbox_name(souk_sandbox *sb);
  * name, so that its errors read "pricing.lua:3: ...".  Binary chunks are refused.
  * -1 with err ("pricing.lua:3: unexpected symbol near ...") and nothing pushed. */
 int souk_sandbox_load_file(souk_sandbox *sb, const char *path, char *err, size_t errlen);
+/* The same for source text already in memory (text borrowed); name is the chunk
+ * name used in messages ("pricing.lua"). */
+int souk_sandbox_load_buffer(souk_sandbox *sb, const char *name, const char *text, size_t len,
+                             char *err, size_t errlen);
 
 /* Load path (as above) and run it: it must return a table (a script's module),
  * which is left on top of the stack.  -1 with err otherwise. */

@@ -43,18 +43,12 @@ static void render(lua_State *L, int idx, char *out, size_t n)
                  len > TEST_STRING_SHOWN ? "..." : "");
         break;
     }
-    case LUA_TBOOLEAN:
-        snprintf(out, n, "%s", lua_toboolean(L, idx) ? "true" : "false");
-        break;
-    case LUA_TNIL:
-        snprintf(out, n, "nil");
-        break;
+    case LUA_TBOOLEAN: snprintf(out, n, "%s", lua_toboolean(L, idx) ? "true" : "false"); break;
+    case LUA_TNIL: snprintf(out, n, "nil"); break;
     case LUA_TLIGHTUSERDATA:
         snprintf(out, n, "%s", lua_touserdata(L, idx) ? "a light userdata" : "souk.null");
         break;
-    default:
-        snprintf(out, n, "a %s", luaL_typename(L, idx));
-        break;
+    default: snprintf(out, n, "a %s", luaL_typename(L, idx)); break;
     }
 }
 
@@ -76,7 +70,8 @@ static size_t compare_push_key(compare *c, int key)
         n = snprintf(c->path + old, sizeof c->path - old, "%s%s", old ? "." : "",
                      lua_tostring(L, key));
     else if (lua_isinteger(L, key))
-        n = snprintf(c->path + old, sizeof c->path - old, "[%lld]", (long long)lua_tointeger(L, key));
+        n = snprintf(c->path + old, sizeof c->path - old, "[%lld]",
+                     (long long)lua_tointeger(L, key));
     else
         n = snprintf(c->path + old, sizeof c->path - old, "[%s]", luaL_typename(L, key));
     c->plen = n > 0 && old + (size_t)n < sizeof c->path ? old + (size_t)n : old;
@@ -185,8 +180,8 @@ static int test_expect_error(lua_State *L)
         return luaL_error(L, "expected an error, got none");
     if (souk_sandbox_budget_spent(L))
         return souk_sandbox_reraise_budget(L); /* a runaway case fails, never passes */
-    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
-                                                      : luaL_tolstring(L, -1, NULL);
+    const char *msg =
+        lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : luaL_tolstring(L, -1, NULL);
     if (text && !strstr(msg, text))
         return luaL_error(L, "expected an error containing \"%s\", got \"%s\"", text, msg);
     return 1;
@@ -233,8 +228,7 @@ static const char *base_name(const char *path)
 }
 
 int souk_script_run_tests(const char *script, const char *script_path, const char *test_path,
-                          const souk_script_limits *limits, souk_script_report_fn report,
-                          void *ud)
+                          const souk_script_limits *limits, souk_script_report_fn report, void *ud)
 {
     char err[SOUK_SANDBOX_ERR_MAX];
     const char *test_name = base_name(test_path);

@@ -27,7 +27,6 @@ typedef void (*souk_script_report_fn)(void *ud, const char *script, const char *
  * number of failed cases (a test file that does not load counts as one), or -1
  * when the module itself does not load (reported once, with test_case NULL). */
 int souk_script_run_tests(const char *script, const char *script_path, const char *test_path,
-                          const souk_script_limits *limits, souk_script_report_fn report,
-                          void *ud);
+                          const souk_script_limits *limits, souk_script_report_fn report, void *ud);
 
 #endif

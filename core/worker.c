@@ -268,7 +268,6 @@ int souk_worker_main(int argc, char **argv)
     level = souk_proc_log_level(cfg->log_level);
     souk_log_setup(source, level);
     souk_accesslog_setup(source, level);
-    souk_clock_allow_file(cfg->dev);
     w.limits = &cfg->limits;
 
     uv_signal_init(&w.loop, &w.sig_term);

@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define FUZZ_CHECK(cond)                                                       \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            __builtin_trap();                                                  \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            __builtin_trap();                                                                      \
     } while (0)
 
 static souk_sandbox *sb;
@@ -28,7 +28,8 @@ static json_t *without_null_members(json_t *v)
         const char *k;
         size_t klen;
         json_t *e;
-        json_object_keylen_foreach(v, k, klen, e) {
+        json_object_keylen_foreach(v, k, klen, e)
+        {
             if (!json_is_null(e))
                 json_object_setn_new_nocheck(o, k, klen, without_null_members(e));
         }

@@ -21,7 +21,8 @@ store.write("scripts/calc.lua", "local M = {}\n"
             "function M.bad() return function() end end\n"
             "function M.boom() error('kaput') end\n"
             "return M\n")
-server = st.Server(store, workers=2)
+CLOCK = os.path.join(store.tmp, "clock")
+server = st.Server(store, workers=2, env={"SOUK_CLOCK_FILE": CLOCK})
 
 
 def csrf_session():
@@ -219,6 +220,20 @@ def test_settings_and_crypto():
     eq(c["token_length"], 32)
     check(re.fullmatch(r"\d{6}", c["code"]))
     check(c["hash_stable"] and c["seal_roundtrip"])
+
+
+def test_injectable_clock():
+    import time
+    _, before = server.get_json("/api/v1/demo/crypto")
+    day = 24 * 3600 * 1000
+    with open(CLOCK, "w") as f:
+        f.write(str(14 * day))
+    _, after = server.get_json("/api/v1/demo/crypto")
+    delta = after["now_ms"] - before["now_ms"]
+    check(14 * day <= delta < 14 * day + 60000, f"clock moved by {delta} ms")
+    os.unlink(CLOCK)
+    _, back = server.get_json("/api/v1/demo/crypto")
+    check(abs(back["now_ms"] - time.time() * 1000) < 60000, "back to real time")
 
 
 def test_script_calls_and_errors():

@@ -14,11 +14,21 @@ static char root[64];
 static char store[PATH_MAX];
 static char err[1024];
 
-static const char *const env_vars[] = {
-    "SOUK_LISTEN", "SOUK_WORKERS", "SOUK_DEV", "SOUK_FORCE_PUBLIC", "SOUK_HTTPS", "SOUK_THEME",
-    "SOUK_LOCALE", "SOUK_LOG_LEVEL", "SOUK_STATIC_MAX_AGE", "SOUK_LIMITS_BODY_SIZE",
-    "SOUK_LIMITS_BODY", "SOUK_SCRIPTS_MEMORY", "SOUK_SCRIPTS_INSTRUCTIONS", "SOUK_PLUGIN_PATH",
-    NULL};
+static const char *const env_vars[] = {"SOUK_LISTEN",
+                                       "SOUK_WORKERS",
+                                       "SOUK_DEV",
+                                       "SOUK_FORCE_PUBLIC",
+                                       "SOUK_HTTPS",
+                                       "SOUK_THEME",
+                                       "SOUK_LOCALE",
+                                       "SOUK_LOG_LEVEL",
+                                       "SOUK_STATIC_MAX_AGE",
+                                       "SOUK_LIMITS_BODY_SIZE",
+                                       "SOUK_LIMITS_BODY",
+                                       "SOUK_SCRIPTS_MEMORY",
+                                       "SOUK_SCRIPTS_INSTRUCTIONS",
+                                       "SOUK_PLUGIN_PATH",
+                                       NULL};
 
 static void clear_env(void)
 {
@@ -131,24 +141,25 @@ TEST(minimal_file_keeps_defaults)
 TEST(valid_file)
 {
     souk_config cfg;
-    int rc = load(&cfg,
-                  "local mb = 1024 * 1024\n"
-                  "return {\n"
-                  "  listen = '[::1]:9000',\n"
-                  "  workers = 4,\n"
-                  "  dev = true,\n"
-                  "  https = true,\n"
-                  "  theme = 'bazaar',\n"
-                  "  locale = 'en',\n"
-                  "  locales = {'en', 'ru', 'kk'},\n"
-                  "  plugins = {'auth', 'catalog'},\n"
-                  "  plugin_path = {'my-plugins', '/opt/souk/plugins'},\n"
-                  "  log_level = 'debug',\n"
-                  "  static_max_age = 0,\n"
-                  "  limits = { body_size = 4 * mb, header_timeout_ms = 2000, max_connections = 1e3 },\n"
-                  "  scripts = { instructions = 5000000, memory = 8 * mb },\n"
-                  "  settings = { catalog = { per_page = 24, sort = 'name' }, auth = {} },\n"
-                  "}\n");
+    int rc =
+        load(&cfg,
+             "local mb = 1024 * 1024\n"
+             "return {\n"
+             "  listen = '[::1]:9000',\n"
+             "  workers = 4,\n"
+             "  dev = true,\n"
+             "  https = true,\n"
+             "  theme = 'bazaar',\n"
+             "  locale = 'en',\n"
+             "  locales = {'en', 'ru', 'kk'},\n"
+             "  plugins = {'auth', 'catalog'},\n"
+             "  plugin_path = {'my-plugins', '/opt/souk/plugins'},\n"
+             "  log_level = 'debug',\n"
+             "  static_max_age = 0,\n"
+             "  limits = { body_size = 4 * mb, header_timeout_ms = 2000, max_connections = 1e3 },\n"
+             "  scripts = { instructions = 5000000, memory = 8 * mb },\n"
+             "  settings = { catalog = { per_page = 24, sort = 'name' }, auth = {} },\n"
+             "}\n");
     if (rc != 0)
         fprintf(stderr, "load: %s\n", err);
     CHECK_INT(rc, 0);
@@ -176,9 +187,9 @@ TEST(valid_file)
     CHECK_INT(cfg.limits.url_size, 8192); /* untouched keys keep their defaults */
     CHECK_INT(cfg.script.instructions, 5000000);
     CHECK_INT(cfg.script.memory, 8 * 1024 * 1024);
-    CHECK_INT(json_integer_value(json_object_get(json_object_get(cfg.settings, "catalog"),
-                                                 "per_page")),
-              24);
+    CHECK_INT(
+        json_integer_value(json_object_get(json_object_get(cfg.settings, "catalog"), "per_page")),
+        24);
     CHECK(json_object_get(cfg.settings, "auth") != NULL);
     souk_config_free(&cfg);
 }
@@ -206,6 +217,8 @@ TEST(wrong_types)
               "4294967295, got 5000000000");
     CHECK_STR(load_error("return { workers = 1.5 }\n"),
               "souk.lua: key 'workers': expected a non-negative integer, got real 1.5");
+    CHECK_STR(load_error("return { limits = { body_size = 1e30 } }\n"),
+              "souk.lua: key 'limits.body_size': expected a positive integer, got real 1e+30");
     CHECK_STR(load_error("return { dev = 1 }\n"), "souk.lua: key 'dev': expected a boolean, got 1");
     CHECK_STR(load_error("return { limits = 5 }\n"),
               "souk.lua: key 'limits': expected a table, got 5");
@@ -228,8 +241,7 @@ TEST(wrong_types)
               "souk.lua: key 'settings.catalog': expected a table, got 5");
     CHECK_STR(load_error("return { locale = 'de' }\n"),
               "souk.lua: locale 'de' is not one of the locales (ru, en)");
-    CHECK_STR(load_error("return { 'a', 'b' }\n"),
-              "souk.lua: expected a table of keys, got list");
+    CHECK_STR(load_error("return { 'a', 'b' }\n"), "souk.lua: expected a table of keys, got list");
     CHECK_STR(load_error("return 5\n"), "souk.lua: must return a table, got number");
     CHECK(strstr(load_error("return {\n  workers = ,\n}\n"), "souk.lua:2:") ==
           load_error("return {\n  workers = ,\n}\n"));

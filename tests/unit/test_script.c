@@ -114,9 +114,9 @@ TEST(forbidden_libraries_absent)
     json_t *out = NULL;
     souk_script_limits lim = DEFAULT_LIMITS;
     CHECK_INT(souk_lua_eval_file(path, &lim, &out, err, sizeof err), 0);
-    const char *absent[] = {"io",         "os",        "debug",     "package",  "require",
-                            "load",       "loadfile",  "dofile",    "collectgarbage",
-                            "dump",       "randomseed", "coroutine", "warn",     "loadstring", NULL};
+    const char *absent[] = {"io",         "os",        "debug",  "package",        "require",
+                            "load",       "loadfile",  "dofile", "collectgarbage", "dump",
+                            "randomseed", "coroutine", "warn",   "loadstring",     NULL};
     for (int i = 0; absent[i]; i++)
         CHECK_STR(json_string_value(json_object_get(out, absent[i])), "nil");
     const char *present[] = {"print", "format", "insert", "floor", "utf8len", "pcall", NULL};
@@ -227,25 +227,26 @@ TEST(memory_ceiling_and_state_survives)
 
 TEST(read_only_libraries)
 {
-    souk_scripts *s = open_one("readonly", "ro",
-                               "local M = {}\n"
-                               "function M.format() string.format = nil end\n"
-                               "function M.pi() math.pi = 3 end\n"
-                               "function M.print() print = nil end\n"
-                               "function M.raw() rawset(string, 'upper', print) end\n"
-                               "function M.rawg() rawset(_G, 'pairs', nil) end\n"
-                               "function M.meta() setmetatable(table, {}) end\n"
-                               "function M.strmeta() return getmetatable('').__index end\n"
-                               "function M.newfield() utf8.extra = 1 end\n"
-                               "function M.method() return ('abc'):upper() .. ('%d'):format(7) end\n"
-                               "function M.own() counter = (counter or 0) + 1 return counter end\n"
-                               "function M.still() return math.pi > 3.14 and type(string.format) end\n"
-                               "function M.listing()\n"
-                               "  local n = 0 for k in pairs(math) do n = n + 1 end return n > 20\n"
-                               "end\n"
-                               "function M.gc() setmetatable({}, {__gc = function() end}) end\n"
-                               "return M\n",
-                               DEFAULT_LIMITS);
+    souk_scripts *s =
+        open_one("readonly", "ro",
+                 "local M = {}\n"
+                 "function M.format() string.format = nil end\n"
+                 "function M.pi() math.pi = 3 end\n"
+                 "function M.print() print = nil end\n"
+                 "function M.raw() rawset(string, 'upper', print) end\n"
+                 "function M.rawg() rawset(_G, 'pairs', nil) end\n"
+                 "function M.meta() setmetatable(table, {}) end\n"
+                 "function M.strmeta() return getmetatable('').__index end\n"
+                 "function M.newfield() utf8.extra = 1 end\n"
+                 "function M.method() return ('abc'):upper() .. ('%d'):format(7) end\n"
+                 "function M.own() counter = (counter or 0) + 1 return counter end\n"
+                 "function M.still() return math.pi > 3.14 and type(string.format) end\n"
+                 "function M.listing()\n"
+                 "  local n = 0 for k in pairs(math) do n = n + 1 end return n > 20\n"
+                 "end\n"
+                 "function M.gc() setmetatable({}, {__gc = function() end}) end\n"
+                 "return M\n",
+                 DEFAULT_LIMITS);
     CHECK(s != NULL);
     CHECK(call(s, "ro", "format", "[]") == NULL);
     CHECK_STR(err, "ro.lua:2: attempt to modify read-only table 'string' (field 'format')");
@@ -312,12 +313,13 @@ TEST(errors_carry_script_and_line)
 
 TEST(random_is_deterministic_and_print_goes_to_log)
 {
-    souk_scripts *s = open_one("determinism", "rnd",
-                               "local M = {}\n"
-                               "function M.draw() return {math.random(1, 1000000), math.random()} end\n"
-                               "function M.say() print('hello from', 'rnd', 42) return true end\n"
-                               "return M\n",
-                               DEFAULT_LIMITS);
+    souk_scripts *s =
+        open_one("determinism", "rnd",
+                 "local M = {}\n"
+                 "function M.draw() return {math.random(1, 1000000), math.random()} end\n"
+                 "function M.say() print('hello from', 'rnd', 42) return true end\n"
+                 "return M\n",
+                 DEFAULT_LIMITS);
     CHECK(s != NULL);
     char first[256];
     const char *r = call(s, "rnd", "draw", "[]");
@@ -366,42 +368,44 @@ static souk_scripts *json_scripts;
 
 static void json_setup(void)
 {
-    json_scripts = open_one("json", "j",
-                            "local M = {}\n"
-                            "function M.echo(...) return ... end\n"
-                            "function M.kinds(x) return {math.type(x.i), math.type(x.r), type(x.n)} end\n"
-                            "function M.half(x) return x / 2 end\n"
-                            "function M.floor_half(x) return x // 2 end\n"
-                            "function M.count(a) return #a end\n"
-                            "function M.is_null(a) return a[2] == souk.null end\n"
-                            "function M.fn() return {items = {{price = 1}, {price = 2}, {price = print}}} end\n"
-                            "function M.mixed() return {1, 2, x = 3} end\n"
-                            "function M.sparse() return {[1] = 1, [3] = 3} end\n"
-                            "function M.zero() return {[0] = 1} end\n"
-                            "function M.cycle() local t = {a = {}} t.a.back = t return t end\n"
-                            "function M.nan() return {x = 0/0} end\n"
-                            "function M.inf() return {list = {1, -1/0}} end\n"
-                            "function M.bytes() return {name = 'caf\\xe9'} end\n"
-                            "function M.boolkey() return {[true] = 1} end\n"
-                            "function M.floatkey() return {[1.5] = 1} end\n"
-                            "function M.deep() local t = {} for i = 1, 100 do t = {t} end return t end\n"
-                            "function M.dag() local t = {} for i = 1, 25 do t = {t, t} end return t end\n"
-                            "function M.empty() return {obj = {}, arr = souk.array(), list = souk.array({1})} end\n"
-                            "function M.null() return {souk.null, 1} end\n"
-                            "function M.nothing() end\n"
-                            "function M.weird_key() return {['my key'] = {print}} end\n"
-                            "function M.marked_named() local a = souk.array() a.x = 1 return a end\n"
-                            "function M.is_array(a, o) return {souk.is_array(a), souk.is_array(o)} end\n"
-                            "return M\n",
-                            DEFAULT_LIMITS);
+    json_scripts = open_one(
+        "json", "j",
+        "local M = {}\n"
+        "function M.echo(...) return ... end\n"
+        "function M.kinds(x) return {math.type(x.i), math.type(x.r), type(x.n)} end\n"
+        "function M.half(x) return x / 2 end\n"
+        "function M.floor_half(x) return x // 2 end\n"
+        "function M.count(a) return #a end\n"
+        "function M.is_null(a) return a[2] == souk.null end\n"
+        "function M.fn() return {items = {{price = 1}, {price = 2}, {price = print}}} end\n"
+        "function M.mixed() return {1, 2, x = 3} end\n"
+        "function M.sparse() return {[1] = 1, [3] = 3} end\n"
+        "function M.zero() return {[0] = 1} end\n"
+        "function M.cycle() local t = {a = {}} t.a.back = t return t end\n"
+        "function M.nan() return {x = 0/0} end\n"
+        "function M.inf() return {list = {1, -1/0}} end\n"
+        "function M.bytes() return {name = 'caf\\xe9'} end\n"
+        "function M.boolkey() return {[true] = 1} end\n"
+        "function M.floatkey() return {[1.5] = 1} end\n"
+        "function M.deep() local t = {} for i = 1, 100 do t = {t} end return t end\n"
+        "function M.dag() local t = {} for i = 1, 25 do t = {t, t} end return t end\n"
+        "function M.empty() return {obj = {}, arr = souk.array(), list = souk.array({1})} end\n"
+        "function M.null() return {souk.null, 1} end\n"
+        "function M.nothing() end\n"
+        "function M.weird_key() return {['my key'] = {print}} end\n"
+        "function M.marked_named() local a = souk.array() a.x = 1 return a end\n"
+        "function M.is_array(a, o) return {souk.is_array(a), souk.is_array(o)} end\n"
+        "return M\n",
+        DEFAULT_LIMITS);
 }
 
 TEST(json_round_trips)
 {
     souk_scripts *s = json_scripts;
     CHECK(s != NULL);
-    CHECK_STR(call(s, "j", "echo", "[{\"a\":1,\"b\":[1,2.5,\"s\",true,false,null],\"c\":{},\"d\":[]}]"),
-              "{\"a\":1,\"b\":[1,2.5,\"s\",true,false,null],\"c\":{},\"d\":[]}");
+    CHECK_STR(
+        call(s, "j", "echo", "[{\"a\":1,\"b\":[1,2.5,\"s\",true,false,null],\"c\":{},\"d\":[]}]"),
+        "{\"a\":1,\"b\":[1,2.5,\"s\",true,false,null],\"c\":{},\"d\":[]}");
     CHECK_STR(call(s, "j", "echo", "[\"\\u00e9t\\u00e9 \\u2603\"]"), "\"été ☃\"");
     CHECK_STR(call(s, "j", "echo", "[9007199254740993]"), "9007199254740993");
     CHECK_STR(call(s, "j", "echo", "[{\"gone\":null,\"kept\":1}]"), "{\"kept\":1}");
@@ -426,32 +430,32 @@ TEST(json_rejections_name_the_path)
     CHECK(s != NULL);
     struct {
         const char *fn, *msg;
-    } cases[] = {
-        {"fn", "j.lua: fn() returned a value that is not plain data: "
-               "result.items[3].price: function is not plain data"},
-        {"mixed", "j.lua: mixed() returned a value that is not plain data: "
-                  "result: table mixes array items and named keys"},
-        {"sparse", "j.lua: sparse() returned a value that is not plain data: "
-                   "result: sparse array (keys 1..3 for 2 items; arrays have keys 1..n)"},
-        {"zero", "j.lua: zero() returned a value that is not plain data: "
-                 "result: sparse array (keys 0..0 for 1 items; arrays have keys 1..n)"},
-        {"cycle", "j.lua: cycle() returned a value that is not plain data: "
-                  "result.a.back: table contains itself (a cycle)"},
-        {"nan", "j.lua: nan() returned a value that is not plain data: "
-                "result.x: number is not finite (nan)"},
-        {"inf", "j.lua: inf() returned a value that is not plain data: "
-                "result.list[2]: number is not finite (inf)"},
-        {"bytes", "j.lua: bytes() returned a value that is not plain data: "
-                  "result.name: string is not valid UTF-8"},
-        {"boolkey", "j.lua: boolkey() returned a value that is not plain data: "
-                    "result: a key of type boolean is not plain data (keys are names or 1..n)"},
-        {"floatkey", "j.lua: floatkey() returned a value that is not plain data: "
-                     "result: a key 1.5 is not plain data (keys are names or 1..n)"},
-        {"weird_key", "j.lua: weird_key() returned a value that is not plain data: "
-                      "result[\"my key\"][1]: function is not plain data"},
-        {"marked_named", "j.lua: marked_named() returned a value that is not plain data: "
-                         "result: table mixes array items and named keys"},
-        {NULL, NULL}};
+    } cases[] = {{"fn", "j.lua: fn() returned a value that is not plain data: "
+                        "result.items[3].price: function is not plain data"},
+                 {"mixed", "j.lua: mixed() returned a value that is not plain data: "
+                           "result: table mixes array items and named keys"},
+                 {"sparse", "j.lua: sparse() returned a value that is not plain data: "
+                            "result: sparse array (keys 1..3 for 2 items; arrays have keys 1..n)"},
+                 {"zero", "j.lua: zero() returned a value that is not plain data: "
+                          "result: sparse array (keys 0..0 for 1 items; arrays have keys 1..n)"},
+                 {"cycle", "j.lua: cycle() returned a value that is not plain data: "
+                           "result.a.back: table contains itself (a cycle)"},
+                 {"nan", "j.lua: nan() returned a value that is not plain data: "
+                         "result.x: number is not finite (nan)"},
+                 {"inf", "j.lua: inf() returned a value that is not plain data: "
+                         "result.list[2]: number is not finite (inf)"},
+                 {"bytes", "j.lua: bytes() returned a value that is not plain data: "
+                           "result.name: string is not valid UTF-8"},
+                 {"boolkey",
+                  "j.lua: boolkey() returned a value that is not plain data: "
+                  "result: a key of type boolean is not plain data (keys are names or 1..n)"},
+                 {"floatkey", "j.lua: floatkey() returned a value that is not plain data: "
+                              "result: a key 1.5 is not plain data (keys are names or 1..n)"},
+                 {"weird_key", "j.lua: weird_key() returned a value that is not plain data: "
+                               "result[\"my key\"][1]: function is not plain data"},
+                 {"marked_named", "j.lua: marked_named() returned a value that is not plain data: "
+                                  "result: table mixes array items and named keys"},
+                 {NULL, NULL}};
     for (int i = 0; cases[i].fn; i++) {
         CHECK(call(s, "j", cases[i].fn, "[]") == NULL);
         CHECK_STR(err, cases[i].msg);
@@ -497,13 +501,12 @@ TEST(eval_file_config_shape)
 
 /* ------------------------------------------------------------- script tests */
 
-static const char pricing_v1[] =
-    "local M = {}\n"
-    "function M.price(item, customer)\n"
-    "  if customer.member then return item.price * 9 // 10 end\n"
-    "  return item.price\n"
-    "end\n"
-    "return M\n";
+static const char pricing_v1[] = "local M = {}\n"
+                                 "function M.price(item, customer)\n"
+                                 "  if customer.member then return item.price * 9 // 10 end\n"
+                                 "  return item.price\n"
+                                 "end\n"
+                                 "return M\n";
 
 static const char pricing_test_mixed[] =
     "return {\n"
@@ -546,19 +549,18 @@ TEST(script_tests_report)
     int rc;
     char *text = run_report(dir, small_limits(200000, 32u * 1024 * 1024), &rc);
     CHECK_INT(rc, 6);
-    CHECK_STR(text,
-              "FAIL pricing: deep: pricing_test.lua:9: adjustments: expected 5.0, got 5 "
-              "(at items[1].amount)\n"
-              "ok   pricing: errors\n"
-              "FAIL pricing: expect: pricing_test.lua:16: one is not two\n"
-              "FAIL pricing: guest price: pricing_test.lua:6: expected 900, got 1000\n"
-              "ok   pricing: member price\n"
-              "FAIL pricing: no error: pricing_test.lua:15: expected an error, got none\n"
-              "FAIL pricing: runaway: pricing_test.lua:17: instruction budget exceeded "
-              "(200000 instructions)\n"
-              "note promo: loads; no promo_test.lua\n"
-              "FAIL orphan: orphan_test.lua has no orphan.lua to test\n"
-              "2 passed, 6 failed\n");
+    CHECK_STR(text, "FAIL pricing: deep: pricing_test.lua:9: adjustments: expected 5.0, got 5 "
+                    "(at items[1].amount)\n"
+                    "ok   pricing: errors\n"
+                    "FAIL pricing: expect: pricing_test.lua:16: one is not two\n"
+                    "FAIL pricing: guest price: pricing_test.lua:6: expected 900, got 1000\n"
+                    "ok   pricing: member price\n"
+                    "FAIL pricing: no error: pricing_test.lua:15: expected an error, got none\n"
+                    "FAIL pricing: runaway: pricing_test.lua:17: instruction budget exceeded "
+                    "(200000 instructions)\n"
+                    "note promo: loads; no promo_test.lua\n"
+                    "FAIL orphan: orphan_test.lua has no orphan.lua to test\n"
+                    "2 passed, 6 failed\n");
     free(text);
 }
 
@@ -566,13 +568,14 @@ TEST(script_tests_all_pass_and_broken_script)
 {
     const char *dir = new_dir("report_ok");
     write_file(dir, "pricing.lua", pricing_v1);
-    write_file(dir, "pricing_test.lua",
-               "local cart = {price = 1000}\n"
-               "return {\n"
-               "  ['member price'] = function() expect_eq(M.price(cart, {member = true}), 900) end,\n"
-               "  ['guest price'] = function() expect_eq(M.price(cart, {}), 1000) end,\n"
-               "  ['tables'] = function() expect_eq({a = {1, 2}}, {a = {1, 2}}) end,\n"
-               "}\n");
+    write_file(
+        dir, "pricing_test.lua",
+        "local cart = {price = 1000}\n"
+        "return {\n"
+        "  ['member price'] = function() expect_eq(M.price(cart, {member = true}), 900) end,\n"
+        "  ['guest price'] = function() expect_eq(M.price(cart, {}), 1000) end,\n"
+        "  ['tables'] = function() expect_eq({a = {1, 2}}, {a = {1, 2}}) end,\n"
+        "}\n");
     int rc;
     char *text = run_report(dir, DEFAULT_LIMITS, &rc);
     CHECK_INT(rc, 0);
@@ -605,7 +608,8 @@ TEST(open_refuses_failing_tests)
     souk_scripts *s = NULL;
     souk_script_limits lim = DEFAULT_LIMITS;
     CHECK_INT(souk_scripts_open(&s, dir, &lim, err, sizeof err), -1);
-    CHECK_STR(err, "pricing: test 'member price' failed: pricing_test.lua:2: expected 800, got 900");
+    CHECK_STR(err,
+              "pricing: test 'member price' failed: pricing_test.lua:2: expected 800, got 900");
     /* A test file that is not a table of cases. */
     write_file(dir, "pricing_test.lua", "return { 1 }\n");
     CHECK_INT(souk_scripts_open(&s, dir, &lim, err, sizeof err), -1);
