@@ -28,19 +28,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int hex_value(unsigned char c)
 {
     if (c >= '0' && c <= '9')
@@ -325,24 +312,24 @@ static int urlencoded_pair(souk_arena *a, const char *p, size_t n, json_t *obj,
 
     char *key = souk_url_decode(a, p, klen, 1);
     if (!key) {
-        set_err(err, errlen, "bad percent-encoding in field name '%s'",
+        souk_errorf(err, errlen, "bad percent-encoding in field name '%s'",
                 describe_name(shown, p, klen));
         return -1;
     }
     size_t key_len = strlen(key);
     if (!utf8_valid(key, key_len)) {
-        set_err(err, errlen, "field name '%s' is not valid UTF-8",
+        souk_errorf(err, errlen, "field name '%s' is not valid UTF-8",
                 describe_name(shown, key, key_len));
         return -1;
     }
     char *value = souk_url_decode(a, vraw, vlen, 1);
     if (!value) {
-        set_err(err, errlen, "bad percent-encoding in field '%s'",
+        souk_errorf(err, errlen, "bad percent-encoding in field '%s'",
                 describe_name(shown, key, key_len));
         return -1;
     }
     if (!utf8_valid(value, strlen(value))) {
-        set_err(err, errlen, "field '%s' is not valid UTF-8",
+        souk_errorf(err, errlen, "field '%s' is not valid UTF-8",
                 describe_name(shown, key, key_len));
         return -1;
     }
@@ -359,7 +346,7 @@ int souk_parse_urlencoded(souk_arena *a, const char *s, size_t len, json_t *obj,
         size_t end = amp ? (size_t)(amp - s) : len;
         if (end > i) {
             if (++pairs > SOUK_URLENCODED_MAX_PAIRS) {
-                set_err(err, errlen, "too many fields (more than %d)",
+                souk_errorf(err, errlen, "too many fields (more than %d)",
                         SOUK_URLENCODED_MAX_PAIRS);
                 return -1;
             }
@@ -400,7 +387,7 @@ int souk_parse_cookies(const char *header, json_t *obj, char *err, size_t errlen
         }
         for (size_t i = 0; i < name_len; i++) {
             if (!is_tchar((unsigned char)p[i])) {
-                set_err(err, errlen, "invalid cookie name '%s'",
+                souk_errorf(err, errlen, "invalid cookie name '%s'",
                         describe_name(shown, p, name_len));
                 return -1;
             }
@@ -412,7 +399,7 @@ int souk_parse_cookies(const char *header, json_t *obj, char *err, size_t errlen
             v_end--;
         if (v < v_end && *v == '"') {
             if (v_end - v < 2 || v_end[-1] != '"') {
-                set_err(err, errlen, "unterminated quote in cookie '%.*s'",
+                souk_errorf(err, errlen, "unterminated quote in cookie '%.*s'",
                         (int)name_len, p);
                 return -1;
             }
@@ -425,13 +412,13 @@ int souk_parse_cookies(const char *header, json_t *obj, char *err, size_t errlen
         for (size_t i = 0; i < vlen; i++) {
             unsigned char c = (unsigned char)v[i];
             if (c < 0x20 || c == 0x7F) {
-                set_err(err, errlen, "control character in cookie '%.*s'",
+                souk_errorf(err, errlen, "control character in cookie '%.*s'",
                         (int)name_len, p);
                 return -1;
             }
         }
         if (!utf8_valid(v, vlen)) {
-            set_err(err, errlen, "cookie '%.*s' is not valid UTF-8", (int)name_len, p);
+            souk_errorf(err, errlen, "cookie '%.*s' is not valid UTF-8", (int)name_len, p);
             return -1;
         }
         if (!json_object_getn(obj, p, name_len))

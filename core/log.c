@@ -91,3 +91,13 @@ void souk_log_raw(const char *line)
     ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
     (void)w;
 }
+
+void souk_errorf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}

@@ -14,6 +14,8 @@
  * request path. */
 #include "router.h"
 
+#include "log.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,19 +130,6 @@ void souk_router_free(souk_router *r)
 
 /* ------------------------------------------------------------- patterns */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static int is_name_char(char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -151,7 +140,7 @@ static int is_name_char(char c)
 static int parse_pattern(const char *pattern, pattern_seg *segs, char *err, size_t errlen)
 {
     if (!pattern || pattern[0] != '/') {
-        set_err(err, errlen, "route pattern '%s' must start with '/'",
+        souk_errorf(err, errlen, "route pattern '%s' must start with '/'",
                 pattern ? pattern : "(null)");
         return -1;
     }
@@ -161,7 +150,7 @@ static int parse_pattern(const char *pattern, pattern_seg *segs, char *err, size
         const char *slash = strchr(p, '/');
         size_t len = slash ? (size_t)(slash - p) : strlen(p);
         if (n == SOUK_ROUTER_MAX_SEGMENTS) {
-            set_err(err, errlen, "route pattern '%s' has more than %d segments", pattern,
+            souk_errorf(err, errlen, "route pattern '%s' has more than %d segments", pattern,
                     SOUK_ROUTER_MAX_SEGMENTS);
             return -1;
         }
@@ -171,33 +160,33 @@ static int parse_pattern(const char *pattern, pattern_seg *segs, char *err, size
             s->text = p + 1;
             s->len = len - 1;
             if (s->len == 0) {
-                set_err(err, errlen, "route pattern '%s': empty parameter name in segment %d",
+                souk_errorf(err, errlen, "route pattern '%s': empty parameter name in segment %d",
                         pattern, n);
                 return -1;
             }
             for (size_t i = 0; i < s->len; i++) {
                 if (!is_name_char(s->text[i])) {
-                    set_err(err, errlen,
+                    souk_errorf(err, errlen,
                             "route pattern '%s': parameter name '%.*s' must be [A-Za-z0-9_]",
                             pattern, (int)s->len, s->text);
                     return -1;
                 }
             }
             if (s->kind == SEG_WILD && slash) {
-                set_err(err, errlen, "route pattern '%s': '*%.*s' must be the last segment",
+                souk_errorf(err, errlen, "route pattern '%s': '*%.*s' must be the last segment",
                         pattern, (int)s->len, s->text);
                 return -1;
             }
             for (int i = 0; i < n - 1; i++) {
                 if (segs[i].kind != SEG_STATIC && segs[i].len == s->len &&
                     memcmp(segs[i].text, s->text, s->len) == 0) {
-                    set_err(err, errlen, "route pattern '%s': parameter '%.*s' repeated",
+                    souk_errorf(err, errlen, "route pattern '%s': parameter '%.*s' repeated",
                             pattern, (int)s->len, s->text);
                     return -1;
                 }
             }
             if (++n_params > SOUK_ROUTER_MAX_PARAMS) {
-                set_err(err, errlen, "route pattern '%s' has more than %d parameters",
+                souk_errorf(err, errlen, "route pattern '%s' has more than %d parameters",
                         pattern, SOUK_ROUTER_MAX_PARAMS);
                 return -1;
             }
@@ -205,7 +194,7 @@ static int parse_pattern(const char *pattern, pattern_seg *segs, char *err, size
             /* An empty segment is only a trailing slash ("/" or "/a/"); "//"
              * elsewhere is a typo that no browser-produced path would match. */
             if (len == 0 && slash) {
-                set_err(err, errlen, "route pattern '%s': empty segment %d", pattern, n);
+                souk_errorf(err, errlen, "route pattern '%s': empty segment %d", pattern, n);
                 return -1;
             }
             s->kind = SEG_STATIC;
@@ -228,7 +217,7 @@ static int check_method(const char *method, char *err, size_t errlen)
              strchr("!#$%&'*+-.^_`|~", c);
     }
     if (!ok)
-        set_err(err, errlen, "route method '%s' is not a valid HTTP method",
+        souk_errorf(err, errlen, "route method '%s' is not a valid HTTP method",
                 method ? method : "(null)");
     return ok ? 0 : -1;
 }
@@ -317,14 +306,14 @@ int souk_router_add(souk_router *r, const char *method, const char *pattern, voi
     if (m >= 0 && same && (same->here & (UINT32_C(1) << m))) {
         for (int i = 0; i < same->n_routes; i++) {
             if (same->routes[i].method == m)
-                set_err(err, errlen, "duplicate route %s %s (same shape as %s)", method,
+                souk_errorf(err, errlen, "duplicate route %s %s (same shape as %s)", method,
                         pattern, same->routes[i].pattern);
         }
         return -1;
     }
     if (m < 0) {
         if (r->n_methods == SOUK_ROUTER_MAX_METHODS) {
-            set_err(err, errlen, "route %s %s: more than %d methods", method, pattern,
+            souk_errorf(err, errlen, "route %s %s: more than %d methods", method, pattern,
                     SOUK_ROUTER_MAX_METHODS);
             return -1;
         }

@@ -148,22 +148,10 @@ static void conn_pump_file(conn *c, int may_poll);
 
 /* ---------------------------------------------------------------- helpers */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || !errlen)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *server_date(souk_server *s)
 {
-    time_t now = (time_t)(souk_clock_now_ms() / 1000);
+    /* The wire's Date is real time, never the store clock that tests move. */
+    time_t now = time(NULL);
     if (now != s->date_sec || !s->date[0]) {
         souk_http_date(now, s->date);
         s->date_sec = now;
@@ -885,12 +873,12 @@ int souk_server_start(souk_server **out, uv_loop_t *loop, uv_os_sock_t fd,
 {
     *out = NULL;
     if (!hooks || !hooks->on_request) {
-        set_err(err, errlen, "server: no request handler");
+        souk_errorf(err, errlen, "server: no request handler");
         return -1;
     }
     souk_server *s = calloc(1, sizeof *s);
     if (!s) {
-        set_err(err, errlen, "server: out of memory");
+        souk_errorf(err, errlen, "server: out of memory");
         return -1;
     }
     /* A client that closes while its response is written must cost an EPIPE,
@@ -901,7 +889,7 @@ int souk_server_start(souk_server **out, uv_loop_t *loop, uv_os_sock_t fd,
     s->hooks = *hooks;
     int rc = uv_tcp_init(loop, &s->listener);
     if (rc != 0) {
-        set_err(err, errlen, "server: %s", uv_strerror(rc));
+        souk_errorf(err, errlen, "server: %s", uv_strerror(rc));
         free(s);
         return -1;
     }
@@ -914,7 +902,7 @@ int souk_server_start(souk_server **out, uv_loop_t *loop, uv_os_sock_t fd,
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, SOUK_LISTEN_BACKLOG, on_connection);
     if (rc != 0) {
-        set_err(err, errlen, "server: cannot listen on fd %d: %s", (int)fd, uv_strerror(rc));
+        souk_errorf(err, errlen, "server: cannot listen on fd %d: %s", (int)fd, uv_strerror(rc));
         souk_server_free(s); /* handles close on the loop's next run */
         return -1;
     }
@@ -988,7 +976,7 @@ int souk_listen_socket(const char *host, int port, int *bound_port, char *err, s
         snprintf(name, sizeof name, "%s", host);
     }
     if (port < 0 || port > 65535) {
-        set_err(err, errlen, "listen: port %d out of range", port);
+        souk_errorf(err, errlen, "listen: port %d out of range", port);
         return -1;
     }
     struct sockaddr_storage ss;
@@ -1005,19 +993,19 @@ int souk_listen_socket(const char *host, int port, int *bound_port, char *err, s
         v6->sin6_port = htons((uint16_t)port);
         sslen = sizeof *v6;
     } else {
-        set_err(err, errlen, "listen: '%s' is not an IPv4 or IPv6 address", host);
+        souk_errorf(err, errlen, "listen: '%s' is not an IPv4 or IPv6 address", host);
         return -1;
     }
     /* Not close-on-exec: the master hands this socket to its workers. */
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
     if (fd < 0) {
-        set_err(err, errlen, "listen on %s:%d: socket: %s", host, port, strerror(errno));
+        souk_errorf(err, errlen, "listen on %s:%d: socket: %s", host, port, strerror(errno));
         return -1;
     }
     int one = 1;
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&ss, sslen) != 0 || listen(fd, SOUK_LISTEN_BACKLOG) != 0) {
-        set_err(err, errlen, "listen on %s:%d: %s", host, port, strerror(errno));
+        souk_errorf(err, errlen, "listen on %s:%d: %s", host, port, strerror(errno));
         close(fd);
         return -1;
     }
