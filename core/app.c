@@ -105,6 +105,7 @@ void souk_app_close(souk_app *app)
         uv_close((uv_handle_t *)app->watch, free_handle);
         uv_close((uv_handle_t *)app->watch_debounce, free_handle);
     }
+    souk_buf_free(&app->out);
     souk_router_free(app->router);
     json_decref(app->nav);
     json_decref(app->plugins_info);

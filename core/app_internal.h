@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "ctx.h"
+#include "buf.h"
 #include "router.h"
 #include "theme.h"
 
@@ -22,6 +23,8 @@ struct souk_app {
     uv_fs_event_t *watch;      /* scripts directory watcher, or NULL */
     uv_timer_t *watch_debounce;
     int migrations_applied;    /* by souk_app_open */
+    souk_buf out;              /* response bodies are built here, then copied into
+                                  the request arena: its capacity is reused */
 };
 
 /* The host API table (api.c). */

@@ -31,6 +31,7 @@
 #define LANG_COOKIE "souk_lang"
 #define LANG_COOKIE_MAX_AGE (365 * 24 * 3600)
 #define STATIC_PREFIX "/static/"
+#define OUT_KEEP_BYTES (1u << 20) /* largest output buffer kept between requests */
 
 static const char *csrf_cookie_name(const souk_ctx *ctx)
 {
@@ -236,13 +237,30 @@ static void set_body(souk_ctx *ctx, const char *type, char *data, size_t len)
     res->compressible = 1;
 }
 
+/* The output buffer of the app, emptied; a buffer that once grew past
+ * OUT_KEEP_BYTES is given back rather than kept for every later request. */
+static souk_buf *out_buffer(souk_app *app)
+{
+    if (app->out.cap > OUT_KEEP_BYTES)
+        souk_buf_free(&app->out);
+    souk_buf_reset(&app->out);
+    return &app->out;
+}
+
+static int dump_to_buf(const char *data, size_t size, void *ud)
+{
+    souk_buf_add(ud, data, size);
+    return 0;
+}
+
 static void respond_json(souk_ctx *ctx)
 {
-    char *s = json_dumps(ctx->view, JSON_COMPACT);
-    if (!s)
-        s = strdup("{}");
-    set_body(ctx, "application/json", s, strlen(s));
-    free(s);
+    souk_buf *out = out_buffer(ctx->app);
+    if (json_dump_callback(ctx->view, dump_to_buf, out, JSON_COMPACT) != 0) {
+        souk_buf_reset(out);
+        souk_buf_adds(out, "{}");
+    }
+    set_body(ctx, "application/json", out->data ? out->data : "{}", out->data ? out->len : 2);
     ctx->res->status = ctx->status;
 }
 
@@ -392,17 +410,16 @@ static void respond_page(souk_ctx *ctx)
     }
     ctx->page = page;
     json_t *site = site_frame(ctx, flash);
-    souk_buf out = SOUK_BUF_INIT;
+    souk_buf *out = out_buffer(app);
     char err[512];
-    if (souk_theme_render(app->theme, page, site, ctx->view, &out, err, sizeof err) != 0) {
+    if (souk_theme_render(app->theme, page, site, ctx->view, out, err, sizeof err) != 0) {
         souk_log(SOUK_LOG_ERROR, "rendering '%s': %s", page, err);
-        souk_buf_reset(&out);
-        souk_buf_adds(&out, "<!doctype html><title>Error</title><p>This page cannot be shown.");
+        souk_buf_reset(out);
+        souk_buf_adds(out, "<!doctype html><title>Error</title><p>This page cannot be shown.");
         ctx->status = 500;
     }
     json_decref(site);
-    set_body(ctx, "text/html; charset=utf-8", out.data ? out.data : "", out.len);
-    souk_buf_free(&out);
+    set_body(ctx, "text/html; charset=utf-8", out->data ? out->data : "", out->len);
     ctx->res->status = ctx->status;
     souk_response_header(ctx->res, ctx->arena, "Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; style-src 'self'; "

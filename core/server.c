@@ -104,6 +104,11 @@ struct souk_server {
     int freed; /* souk_server_free called: free when handles are gone */
     time_t date_sec;
     char date[SOUK_HTTP_DATE_SIZE];
+    /* One read buffer for every connection: a read is parsed at once, and only
+     * bytes left over (a pipelined or partial request) are copied out, so the
+     * common request costs no allocation here. */
+    int read_buf_busy;
+    char read_buf[SERVER_READ_SIZE];
 };
 
 struct conn {
@@ -192,7 +197,8 @@ static void on_conn_handle_closed(uv_handle_t *h)
     if (--c->open_handles > 0)
         return;
     souk_server *s = c->srv;
-    free(c->rbuf);
+    if (c->rbuf != s->read_buf)
+        free(c->rbuf);
     free(c->err_body);
     souk_buf_free(&c->out);
     souk_reqparse_free(c->rp);
@@ -275,7 +281,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     /* Reading only runs when every earlier byte was parsed (rbuf is NULL): the
      * buffer belongs to this read alone. */
-    buf->base = malloc(SERVER_READ_SIZE);
+    conn *c = h->data;
+    souk_server *s = c->srv;
+    if (!s->read_buf_busy) {
+        s->read_buf_busy = 1;
+        buf->base = s->read_buf;
+    } else {
+        buf->base = malloc(SERVER_READ_SIZE);
+    }
     buf->len = buf->base ? SERVER_READ_SIZE : 0;
 }
 
@@ -302,7 +315,10 @@ static void conn_read_stop(conn *c)
 
 static void conn_input_drop(conn *c)
 {
-    free(c->rbuf);
+    if (c->rbuf == c->srv->read_buf)
+        c->srv->read_buf_busy = 0;
+    else
+        free(c->rbuf);
     c->rbuf = NULL;
     c->rlen = c->roff = 0;
 }
@@ -325,14 +341,14 @@ static void conn_linger(conn *c)
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     conn *c = stream->data;
-    if (nread == 0) { /* EAGAIN */
-        free(buf->base);
-        return;
-    }
-    if (nread < 0 || c->state != CONN_READING) {
-        /* EOF or error: a half-sent request has nobody to answer to.  LINGER
-         * discards whatever comes. */
-        free(buf->base);
+    souk_server *s = c->srv;
+    if (nread <= 0 || c->state != CONN_READING) {
+        /* EAGAIN (0), or EOF or error: a half-sent request has nobody to answer
+         * to.  LINGER discards whatever comes. */
+        if (buf->base == s->read_buf)
+            s->read_buf_busy = 0;
+        else
+            free(buf->base);
         if (nread < 0)
             conn_close(c);
         return;
@@ -341,6 +357,20 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->rlen = (size_t)nread;
     c->roff = 0;
     conn_parse(c);
+    /* Keep what was not parsed yet (it waits for the response in flight) in memory
+     * of the connection's own: the shared buffer serves the next read. */
+    if (c->rbuf == s->read_buf) {
+        size_t left = c->rlen - c->roff;
+        char *own = left ? malloc(left) : NULL;
+        if (own)
+            memcpy(own, s->read_buf + c->roff, left);
+        s->read_buf_busy = 0;
+        c->rbuf = own;
+        c->rlen = own ? left : 0;
+        c->roff = 0;
+        if (left && !own)
+            conn_close(c);
+    }
 }
 
 /* ------------------------------------------------------------------ writing */

@@ -55,6 +55,10 @@ struct bucket_node {
     bucket_node *next;
 };
 
+enum { TXN_BEGIN_WRITE, TXN_BEGIN_READ, TXN_COMMIT, TXN_ROLLBACK, TXN_COUNT };
+static const char *const txn_sql[TXN_COUNT] = {"BEGIN IMMEDIATE", "BEGIN DEFERRED", "COMMIT",
+                                               "ROLLBACK"};
+
 struct souk_store {
     sqlite3 *db;
     char *path;
@@ -63,6 +67,9 @@ struct souk_store {
     stmt_entry **handed; /* statements handed out since the last release */
     size_t n_handed, cap_handed;
     int denied_txn; /* a migration tried BEGIN/COMMIT (see migrate_auth) */
+    /* Transaction control runs on every request: prepared once at open, not
+     * parsed again each time. */
+    sqlite3_stmt *txn[TXN_COUNT];
 };
 
 static unsigned sql_hash(const char *s)
@@ -172,6 +179,13 @@ int souk_store_open(souk_store **out, const char *db_path, char *err, size_t err
         souk_store_close(s);
         return -1;
     }
+    for (int i = 0; i < TXN_COUNT; i++) {
+        if (sqlite3_prepare_v2(s->db, txn_sql[i], -1, &s->txn[i], NULL) != SQLITE_OK) {
+            store_fail(s, txn_sql[i], err, errlen);
+            souk_store_close(s);
+            return -1;
+        }
+    }
     *out = s;
     return 0;
 }
@@ -204,6 +218,8 @@ void souk_store_close(souk_store *s)
         }
     }
     free(s->handed);
+    for (int i = 0; i < TXN_COUNT; i++)
+        sqlite3_finalize(s->txn[i]);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         souk_log(SOUK_LOG_ERROR, "%s: close: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
@@ -327,6 +343,22 @@ int souk_store_exec(souk_store *s, const char *sql, char *err, size_t errlen)
     return 0;
 }
 
+static int store_txn(souk_store *s, int which, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = s->txn[which];
+    if (!st) {
+        snprintf(err, errlen, "%s: %s: the store is not open", s->path, txn_sql[which]);
+        return -1;
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        snprintf(err, errlen, "%s: %s: %s", s->path, txn_sql[which], sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
 int souk_store_in_transaction(souk_store *s)
 {
     return !sqlite3_get_autocommit(s->db);
@@ -340,12 +372,12 @@ int souk_store_begin(souk_store *s, int write, char *err, size_t errlen)
     }
     /* IMMEDIATE takes the write lock now, so a writing request waits its turn at
      * BEGIN (busy_timeout) instead of failing with SQLITE_BUSY half-way through. */
-    return souk_store_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED", err, errlen);
+    return store_txn(s, write ? TXN_BEGIN_WRITE : TXN_BEGIN_READ, err, errlen);
 }
 
 int souk_store_commit(souk_store *s, char *err, size_t errlen)
 {
-    if (souk_store_exec(s, "COMMIT", err, errlen) != 0) {
+    if (store_txn(s, TXN_COMMIT, err, errlen) != 0) {
         /* Leave nothing half-open: the caller treats a failed commit as a failed
          * unit of work. */
         souk_store_rollback(s);
@@ -358,8 +390,9 @@ void souk_store_rollback(souk_store *s)
 {
     if (!souk_store_in_transaction(s))
         return;
-    if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
-        souk_log(SOUK_LOG_ERROR, "%s: rollback: %s", s->path, sqlite3_errmsg(s->db));
+    char err[512];
+    if (store_txn(s, TXN_ROLLBACK, err, sizeof err) != 0)
+        souk_log(SOUK_LOG_ERROR, "%s", err);
 }
 
 /* ------------------------------------------------------------------ migrations */
