@@ -31,6 +31,7 @@ struct souk_ctx {
     const char *locale;
     int wants_json;
     const char *refusal; /* set by api->event_refuse */
+    int core_error;      /* the error in the view was raised by the core */
 };
 
 /* Set up a ctx for a command (no request) or reset one. */

@@ -73,6 +73,15 @@ int souk_ctx_error(souk_ctx *ctx, int status, const char *code, const char *mess
     return SOUK_ERR;
 }
 
+/* An error the core itself raises (not a plugin's): its message may be replaced by
+ * the theme's translation (errors.messages.<code>) on pages. */
+static int core_error(souk_ctx *ctx, int status, const char *code, const char *message,
+                      const char *field)
+{
+    ctx->core_error = 1;
+    return souk_ctx_error(ctx, status, code, message, field);
+}
+
 void souk_ctx_set_cookie(souk_ctx *ctx, const char *name, const char *value,
                          const souk_cookie *opts)
 {
@@ -118,11 +127,11 @@ static int parse_inputs(souk_ctx *ctx)
     ctx->query = json_object();
     if (souk_parse_urlencoded(ctx->arena, req->query, strlen(req->query), ctx->query, err,
                               sizeof err) != 0)
-        return souk_ctx_error(ctx, 400, "bad_query", err, NULL), 400;
+        return core_error(ctx, 400, "bad_query", err, NULL), 400;
     ctx->cookies = json_object();
     const char *ch = souk_request_header(req, "Cookie");
     if (ch && souk_parse_cookies(ch, ctx->cookies, err, sizeof err) != 0)
-        return souk_ctx_error(ctx, 400, "bad_cookie", err, NULL), 400;
+        return core_error(ctx, 400, "bad_cookie", err, NULL), 400;
     ctx->input = json_object();
     if (req->body_len == 0)
         return 0;
@@ -130,18 +139,18 @@ static int parse_inputs(souk_ctx *ctx)
     if (media_type_is(ct, "application/x-www-form-urlencoded")) {
         if (souk_parse_urlencoded(ctx->arena, req->body, req->body_len, ctx->input, err,
                                   sizeof err) != 0)
-            return souk_ctx_error(ctx, 400, "bad_form", err, NULL), 400;
+            return core_error(ctx, 400, "bad_form", err, NULL), 400;
     } else if (media_type_is(ct, "application/json")) {
         json_error_t je;
         json_t *v = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
         if (!v) {
             snprintf(err, sizeof err, "malformed JSON body at line %d, column %d: %s", je.line,
                      je.column, je.text);
-            return souk_ctx_error(ctx, 400, "bad_json", err, NULL), 400;
+            return core_error(ctx, 400, "bad_json", err, NULL), 400;
         }
         if (!json_is_object(v)) {
             json_decref(v);
-            return souk_ctx_error(ctx, 400, "bad_json", "the JSON body must be an object", NULL),
+            return core_error(ctx, 400, "bad_json", "the JSON body must be an object", NULL),
                    400;
         }
         json_decref(ctx->input);
@@ -149,7 +158,7 @@ static int parse_inputs(souk_ctx *ctx)
     } else {
         snprintf(err, sizeof err, "unsupported Content-Type '%s': send "
                  "application/x-www-form-urlencoded or application/json", ct ? ct : "(none)");
-        return souk_ctx_error(ctx, 415, NULL, err, NULL), 415;
+        return core_error(ctx, 415, NULL, err, NULL), 415;
     }
     return 0;
 }
@@ -201,7 +210,7 @@ static int check_csrf(souk_ctx *ctx)
     if (origin && strcmp(origin, "null") != 0 && host) {
         const char *o = strstr(origin, "://");
         if (!o || strcmp(o + 3, host) != 0)
-            return souk_ctx_error(ctx, 403, "csrf", "cross-origin request refused", NULL), 403;
+            return core_error(ctx, 403, "csrf", "cross-origin request refused", NULL), 403;
     }
     /* Only POST can come from a cross-site form; PUT, PATCH and DELETE need a CORS
      * preflight that souk never grants.  (A form's _method override is a POST.) */
@@ -218,7 +227,7 @@ static int check_csrf(souk_ctx *ctx)
     json_t *got = json_object_get(ctx->input, CSRF_FIELD);
     if (!want || !json_is_string(got) || strlen(want) != json_string_length(got) ||
         !souk_equal_ct(want, json_string_value(got), strlen(want)))
-        return souk_ctx_error(ctx, 403, "csrf",
+        return core_error(ctx, 403, "csrf",
                               "the form has expired or did not come from this site; "
                               "reload the page and try again", NULL), 403;
     return 0;
@@ -377,6 +386,18 @@ static json_t *site_frame(souk_ctx *ctx, json_t *flash)
     return f;
 }
 
+/* Shoppers read the core's own error messages in their language. */
+static void translate_core_error(souk_ctx *ctx)
+{
+    json_t *error = json_object_get(ctx->view, "error");
+    const char *code = json_string_value(json_object_get(error, "code"));
+    json_t *t = souk_theme_strings(ctx->app->theme, ctx->locale);
+    json_t *msg = json_object_get(json_object_get(json_object_get(t, "errors"), "messages"),
+                                  code ? code : "");
+    if (json_is_string(msg))
+        json_object_set(error, "message", msg);
+}
+
 static void respond_page(souk_ctx *ctx)
 {
     souk_app *app = ctx->app;
@@ -405,10 +426,12 @@ static void respond_page(souk_ctx *ctx)
         souk_log(SOUK_LOG_ERROR, "%s %s: page template '%s' is missing in theme '%s'",
                  ctx->req->method, ctx->req->path, page ? page : "(none)", app->cfg.theme);
         json_object_clear(ctx->view);
-        souk_ctx_error(ctx, 500, "template_missing", "this page cannot be shown", NULL);
+        core_error(ctx, 500, "template_missing", "this page cannot be shown", NULL);
         page = "error";
     }
     ctx->page = page;
+    if (ctx->core_error)
+        translate_core_error(ctx);
     json_t *site = site_frame(ctx, flash);
     souk_buf *out = out_buffer(app);
     char err[512];
@@ -515,7 +538,7 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
     if (souk_store_begin(app->store, write, err, sizeof err) != 0) {
         souk_log(SOUK_LOG_WARN, "%s %s: %s", ctx->req->method, ctx->req->path, err);
         souk_response_header(ctx->res, ctx->arena, "Retry-After", "1");
-        souk_ctx_error(ctx, 503, NULL, "the store is busy; try again in a moment", NULL);
+        core_error(ctx, 503, NULL, "the store is busy; try again in a moment", NULL);
         return;
     }
     if (route->flags & SOUK_ROUTE_AUTH) {
@@ -529,14 +552,14 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
                                                   ctx->req->target);
                 return;
             }
-            souk_ctx_error(ctx, 401, NULL, "sign in to continue", NULL);
+            core_error(ctx, 401, NULL, "sign in to continue", NULL);
             return;
         }
     }
     int rc = route->handler(ctx);
     souk_store_release_all(app->store);
     if (rc != SOUK_OK && ctx->status < 400)
-        souk_ctx_error(ctx, 500, NULL, "internal error", NULL);
+        core_error(ctx, 500, NULL, "internal error", NULL);
     if (ctx->status >= 400) {
         souk_store_rollback(app->store);
         return;
@@ -547,7 +570,7 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
         souk_store_rollback(app->store);
         json_object_clear(ctx->view);
         ctx->redirect = NULL;
-        souk_ctx_error(ctx, 503, NULL, "the change could not be saved; try again", NULL);
+        core_error(ctx, 503, NULL, "the change could not be saved; try again", NULL);
     }
 }
 
@@ -603,13 +626,13 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
     } else if (found == SOUK_ROUTE_BAD_METHOD) {
         res->route = "badmethod";
         souk_response_header(res, req->arena, "Allow", allow);
-        souk_ctx_error(&ctx, 405, NULL, "this address does not accept that method", NULL);
+        core_error(&ctx, 405, NULL, "this address does not accept that method", NULL);
     } else if (strcmp(req->path, "/") == 0 && is_safe_method(method)) {
         res->route = "/";
         home_view(&ctx);
     } else {
         res->route = "notfound";
-        souk_ctx_error(&ctx, 404, NULL, "nothing here: the address may be mistyped or the "
+        core_error(&ctx, 404, NULL, "nothing here: the address may be mistyped or the "
                        "page was removed", NULL);
     }
     respond(&ctx);

@@ -250,6 +250,13 @@ def test_locale_negotiation():
     check(any("souk_lang=ru" in c for c in hdrs["set-cookie-list"]))
 
 
+def test_core_errors_in_the_shoppers_language():
+    _, _, ru = server.request("GET", "/nope", headers={"Accept-Language": "ru"})
+    check("Такой страницы нет".encode() in ru, ru[-800:])
+    status, body = server.get_json("/nope", headers={"Accept-Language": "ru"})
+    check(body["error"]["message"].startswith("nothing here"), "the API keeps the English text")
+
+
 def test_access_log_line():
     server.request("GET", "/healthz?probe=accesslog")
     time.sleep(0.2)
