@@ -255,4 +255,6 @@ const souk_host_api souk_api_table = {
     .alloc = api_alloc,
     .dup = api_strdup,
     .format = api_sprintf,
+
+    .db_on_open = souk_plugin_db_on_open,
 };

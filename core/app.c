@@ -58,6 +58,8 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
         goto fail;
     if (souk_plugins_load(&app->reg, &app->cfg, &souk_api_table, err, errlen) != 0)
         goto fail;
+    if (souk_registry_db_open(app->reg, souk_store_db(app->store), err, errlen) != 0)
+        goto fail;
     app->plugins_info = json_array();
     for (int i = 0; i < souk_registry_count(app->reg); i++) {
         souk_plugin *p = souk_registry_plugin(app->reg, i);

@@ -55,6 +55,12 @@ struct souk_plugin {
     char reg_err[SOUK_PLUGIN_ERR_MAX]; /* first refused registration during init */
 };
 
+typedef struct db_hook_entry {
+    souk_plugin *plugin;
+    int (*fn)(sqlite3 *db, void *udata);
+    void *udata;
+} db_hook_entry;
+
 struct souk_registry {
     souk_plugin **configured; /* in souk.lua order */
     int n_configured;
@@ -78,6 +84,9 @@ struct souk_registry {
     souk_identity_fn identity;
     const char *signin_path;
     souk_plugin *identity_plugin;
+
+    db_hook_entry *db_hooks;
+    size_t n_db_hooks, cap_db_hooks;
 };
 
 /* Make room for one more element in a registry array: 0, or -1 (out of memory,
@@ -344,6 +353,31 @@ int souk_plugin_command_add(souk_plugin *self, const char *name, const char *sum
     return SOUK_OK;
 }
 
+int souk_plugin_db_on_open(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata), void *udata)
+{
+    if (!reg_open(self, "db_on_open"))
+        return SOUK_ERR;
+    if (!fn)
+        return reg_refuse(self, "db_on_open: needs a function");
+    souk_registry *r = self->reg;
+    if (REGISTRY_GROW(r->db_hooks, r->n_db_hooks, r->cap_db_hooks) != 0)
+        return reg_refuse(self, "db_on_open: out of memory");
+    r->db_hooks[r->n_db_hooks++] = (db_hook_entry){self, fn, udata};
+    return SOUK_OK;
+}
+
+int souk_registry_db_open(const souk_registry *r, sqlite3 *db, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < r->n_db_hooks; i++) {
+        if (r->db_hooks[i].fn(db, r->db_hooks[i].udata) != SOUK_OK) {
+            souk_errorf(err, errlen, "plugin '%s': database set-up failed (see the log)",
+                        r->db_hooks[i].plugin->name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------- environment */
 
 json_t *souk_plugin_config(souk_plugin *self)
@@ -600,6 +634,7 @@ void souk_plugins_unload(souk_registry *r)
     free(r->order);
     free(r->routes);
     free(r->commands);
+    free(r->db_hooks);
     free(r->migrations);
     free(r->events);
     free(r->services);

@@ -63,6 +63,11 @@ const void *souk_plugin_service_get(souk_plugin *self, const char *name, int ver
 int souk_plugin_identity_set(souk_plugin *self, souk_identity_fn fn, const char *signin_path);
 int souk_plugin_command_add(souk_plugin *self, const char *name, const char *summary,
                             souk_command_fn fn);
+int souk_plugin_db_on_open(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata), void *udata);
+
+/* Run every plugin's db_on_open hook on db, in load order.  -1 with
+ * "plugin 'x': database set-up failed" in err when one fails. */
+int souk_registry_db_open(const souk_registry *r, sqlite3 *db, char *err, size_t errlen);
 json_t *souk_plugin_config(souk_plugin *self);
 const char *souk_plugin_name(souk_plugin *self);
 const char *souk_plugin_store_dir(souk_plugin *self);

@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define SOUK_ABI_VERSION 1
-#define SOUK_ABI_MINOR 0
+#define SOUK_ABI_MINOR 1
 
 #define SOUK_OK 0
 #define SOUK_ERR (-1)
@@ -316,6 +316,15 @@ struct souk_host_api {
      * define those as macros, which would break api->dup(...).) */
     char *(*dup)(souk_ctx *ctx, const char *s);
     char *(*format)(souk_ctx *ctx, const char *fmt, ...) SOUK_PRINTF(2, 3);
+
+    /* ---- ABI 1.1 ---- */
+
+    /* Run fn on every database connection the store opens (each worker's, each
+     * command's), before migrations and before any request: the place to register
+     * SQLite functions, collations and FTS5 tokenizers that the plugin's tables
+     * need.  Only inside init().  fn returns SOUK_OK, or SOUK_ERR (after logging)
+     * to stop start-up.  udata is borrowed for the life of the plugin. */
+    int (*db_on_open)(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata), void *udata);
 
     /* New slots are appended here, each marked with the ABI minor that added it. */
 };
