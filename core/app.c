@@ -82,6 +82,8 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
         if (souk_scripts_open(&app->scripts, path, &app->cfg.script, err, errlen) != 0)
             goto fail;
     }
+    snprintf(path, sizeof path, "%s/media", app->cfg.store_dir);
+    app->media_root = realpath(path, NULL); /* resolved once: see static.h */
     if (!(flags & SOUK_APP_NO_THEME)) {
         if (souk_theme_open(&app->theme, &app->cfg, err, errlen) != 0)
             goto fail;
@@ -108,6 +110,7 @@ void souk_app_close(souk_app *app)
         uv_close((uv_handle_t *)app->watch_debounce, free_handle);
     }
     souk_buf_free(&app->out);
+    free(app->media_root);
     souk_router_free(app->router);
     json_decref(app->nav);
     json_decref(app->plugins_info);

@@ -23,6 +23,7 @@ struct souk_app {
     uv_fs_event_t *watch;      /* scripts directory watcher, or NULL */
     uv_timer_t *watch_debounce;
     int migrations_applied;    /* by souk_app_open */
+    char *media_root;          /* realpath of STORE_DIR/media, or NULL when absent */
     souk_buf out;              /* response bodies are built here, then copied into
                                   the request arena: its capacity is reused */
 };

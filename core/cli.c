@@ -35,7 +35,8 @@ static const char INIT_USAGE[] =
     "\n"
     "Create a store in DIR: souk.lua (configuration), scripts/ (merchant rules,\n"
     "copied from the examples), data/ (the database), keys/ (the store key, 0600),\n"
-    "themes/ and plugins/ (overrides).  DIR must not hold a store already.\n"
+    "themes/ and plugins/ (overrides), media/ (the store's files, served at /media/).\n"
+    "DIR must not hold a store already.\n"
     "  --demo   a demonstration store: dev mode, every bundled plugin enabled\n";
 
 static const char CONFIG_TEMPLATE[] =
@@ -115,6 +116,32 @@ static void bundled_plugins(char *out, size_t outlen)
     closedir(d);
 }
 
+/* Tell the plugins that the store was just created (the plain event
+ * "store.created", payload {"demo": bool}), in one write transaction: the catalog
+ * fills the demonstration catalog here.  All or nothing. */
+static int init_announce(souk_app *app, int demo, char *err, size_t errlen)
+{
+    souk_store *store = souk_app_store(app);
+    if (souk_store_begin(store, 1, err, errlen) != 0)
+        return -1;
+    souk_arena arena;
+    souk_arena_init(&arena, 0);
+    souk_ctx ctx;
+    souk_ctx_init(&ctx, app, &arena);
+    json_t *payload = json_pack("{s:b}", "demo", demo);
+    int rc = souk_registry_emit(souk_app_registry(app), &ctx, "store.created", payload, 0, NULL,
+                                NULL);
+    json_decref(payload);
+    souk_ctx_dispose(&ctx);
+    souk_arena_free(&arena);
+    if (rc != SOUK_OK) {
+        souk_store_rollback(store);
+        souk_errorf(err, errlen, "a plugin failed to set up the new store (see the log)");
+        return -1;
+    }
+    return souk_store_commit(store, err, errlen);
+}
+
 int souk_cmd_init(int argc, char **argv)
 {
     if (souk_cli_wants_help(argc, argv))
@@ -139,7 +166,7 @@ int souk_cmd_init(int argc, char **argv)
     }
     if (mkdir_mode(dir, 0755) != 0)
         return SOUK_EXIT_FAIL;
-    const char *subdirs[] = {"scripts", "data", "themes", "plugins"};
+    const char *subdirs[] = {"scripts", "data", "themes", "plugins", "media"};
     for (size_t i = 0; i < sizeof subdirs / sizeof *subdirs; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, subdirs[i]);
         if (mkdir_mode(path, strcmp(subdirs[i], "data") == 0 ? 0700 : 0755) != 0)
@@ -185,7 +212,12 @@ int souk_cmd_init(int argc, char **argv)
         fprintf(stderr, "souk init: %s\n", err);
         return SOUK_EXIT_FAIL;
     }
+    int rc = init_announce(app, demo, err, sizeof err);
     souk_app_close(app);
+    if (rc != 0) {
+        fprintf(stderr, "souk init: %s\n", err);
+        return SOUK_EXIT_FAIL;
+    }
     printf("created %sstore in %s\nserve it with: souk serve %s\n", demo ? "demo " : "", dir, dir);
     return SOUK_EXIT_OK;
 }

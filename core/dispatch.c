@@ -31,6 +31,7 @@
 #define LANG_COOKIE "souk_lang"
 #define LANG_COOKIE_MAX_AGE (365 * 24 * 3600)
 #define STATIC_PREFIX "/static/"
+#define MEDIA_PREFIX "/media/" /* files of the store: STORE_DIR/media/ */
 #define OUT_KEEP_BYTES (1u << 20) /* largest output buffer kept between requests */
 
 static const char *csrf_cookie_name(const souk_ctx *ctx)
@@ -477,6 +478,32 @@ static void respond(souk_ctx *ctx)
 
 /* ---------------------------------------------------------- core routes */
 
+/* A file below one of roots (most specific first), with ETag/304 and gzip for
+ * text.  Always answers: 200, 304, 404 or 405. */
+static int serve_files(souk_ctx *ctx, const char *label, char *const *roots, const char *rel,
+                       int get)
+{
+    souk_response *res = ctx->res;
+    res->route = label;
+    if (!get) {
+        res->status = 405;
+        souk_response_header(res, ctx->arena, "Allow", "GET, HEAD");
+        return 1;
+    }
+    for (int i = 0; roots[i]; i++) {
+        souk_response_init(res, ctx->arena);
+        if (souk_static_serve(ctx->req, res, ctx->arena, roots[i], rel,
+                              ctx->app->cfg.static_max_age) != 404) {
+            res->route = label;
+            return 1;
+        }
+    }
+    res->route = label;
+    res->status = 404;
+    souk_response_body(res, ctx->arena, "text/plain; charset=utf-8", "not found\n", 10);
+    return 1;
+}
+
 static int serve_core(souk_ctx *ctx)
 {
     souk_request *req = ctx->req;
@@ -498,25 +525,12 @@ static int serve_core(souk_ctx *ctx)
         free(text);
         return 1;
     }
-    if (strncmp(req->path, STATIC_PREFIX, strlen(STATIC_PREFIX)) == 0 && ctx->app->theme) {
-        res->route = "static";
-        if (!get) {
-            res->status = 405;
-            souk_response_header(res, ctx->arena, "Allow", "GET, HEAD");
-            return 1;
-        }
-        const char *rel = req->path + strlen(STATIC_PREFIX);
-        char *const *roots = souk_theme_static_roots(ctx->app->theme);
-        for (int i = 0; roots[i]; i++) {
-            souk_response_init(res, ctx->arena);
-            res->route = "static";
-            if (souk_static_serve(req, res, ctx->arena, roots[i], rel,
-                                  ctx->app->cfg.static_max_age) != 404)
-                return 1;
-        }
-        res->status = 404;
-        souk_response_body(res, ctx->arena, "text/plain; charset=utf-8", "not found\n", 10);
-        return 1;
+    if (strncmp(req->path, STATIC_PREFIX, strlen(STATIC_PREFIX)) == 0 && ctx->app->theme)
+        return serve_files(ctx, "static", souk_theme_static_roots(ctx->app->theme),
+                           req->path + strlen(STATIC_PREFIX), get);
+    if (strncmp(req->path, MEDIA_PREFIX, strlen(MEDIA_PREFIX)) == 0 && ctx->app->media_root) {
+        char *roots[2] = {ctx->app->media_root, NULL};
+        return serve_files(ctx, "media", roots, req->path + strlen(MEDIA_PREFIX), get);
     }
     return 0;
 }

@@ -20,6 +20,7 @@ os.makedirs(store.path("themes/default/static"), exist_ok=True)
 with open(store.path("themes/default/static/big.bin"), "wb") as f:
     f.write(BIG)
 store.write("themes/default/static/app.css", "body { color: #123; }\n" * 200)
+store.write("media/catalog/pic.svg", "<svg xmlns='http://www.w3.org/2000/svg'/>\n")
 server = st.Server(store, workers=2)
 
 
@@ -99,6 +100,18 @@ def test_static_large_file_sendfile():
     eq(status, 200)
     eq(len(body), len(BIG))
     check(body == BIG, "file body differs")
+
+
+def test_media_files():
+    status, hdrs, body = server.request("GET", "/media/catalog/pic.svg")
+    eq(status, 200)
+    check(hdrs["content-type"].startswith("image/svg+xml"), hdrs["content-type"])
+    check("etag" in hdrs)
+    status, _, _ = server.request("GET", "/media/catalog/none.svg")
+    eq(status, 404)
+    status, _, body = server.request("GET", "/media/../souk.lua")
+    check(status in (400, 404), status)
+    check(b"return" not in body)
 
 
 def test_path_traversal():
