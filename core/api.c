@@ -10,6 +10,10 @@
 #include <string.h>
 #include <strings.h>
 
+/* The final statuses a handler may set (1xx are interim; nothing above 5xx). */
+#define API_STATUS_MIN 200
+#define API_STATUS_MAX 599
+
 json_t *souk_ctx_user(souk_ctx *ctx);
 
 /* ------------------------------------------------------------ request */
@@ -57,7 +61,18 @@ static json_t *req_user(souk_ctx *ctx) { return souk_ctx_user(ctx); }
 /* ----------------------------------------------------------- response */
 
 static json_t *view(souk_ctx *ctx) { return ctx->view; }
-static void res_status(souk_ctx *ctx, int status) { ctx->status = status; }
+/* A final status (RFC 9110 section 15): an interim 1xx or a number outside the
+ * classes would break the framing of the response.  Such a status becomes 500, so
+ * that the request's transaction is rolled back too. */
+static void res_status(souk_ctx *ctx, int status)
+{
+    if (status < API_STATUS_MIN || status > API_STATUS_MAX) {
+        souk_log(SOUK_LOG_ERROR, "res_status(%d): not a final HTTP status; answering 500",
+                 status);
+        status = 500;
+    }
+    ctx->status = status;
+}
 
 static int res_header(souk_ctx *ctx, const char *name, const char *value)
 {
@@ -67,29 +82,105 @@ static int res_header(souk_ctx *ctx, const char *name, const char *value)
     return SOUK_OK;
 }
 
+static int is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
 /* A cookie name is an RFC 6265 token; its value must not need quoting. */
 static int cookie_ok(const char *name, const char *value)
 {
-    if (!name || !*name || strpbrk(name, "()<>@,;:\\\"/[]?={} \t\r\n"))
+    if (!name || !*name)
         return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (!is_tchar(*p))
+            return 0;
     for (const unsigned char *p = (const unsigned char *)(value ? value : ""); *p; p++)
         if (*p <= 0x20 || *p == '"' || *p == ',' || *p == ';' || *p == '\\' || *p >= 0x7f)
             return 0;
     return 1;
 }
 
+/* The attributes a plugin chose must stay attributes: a ';' in the path would add
+ * others ("/; Domain=example.com").  SameSite=None and the __Secure- and __Host-
+ * name prefixes only work with Secure, which the core adds when the store is
+ * served over TLS (https); a browser silently drops such a cookie otherwise, so it
+ * is refused here where the plugin can see it.  __Host- also needs Path=/. */
+static int cookie_opts_ok(souk_ctx *ctx, const char *name, const souk_cookie *o)
+{
+    int https = ctx->app && ctx->app->cfg.https;
+    const char *path = o && o->path ? o->path : "/";
+    const char *same_site = o && o->same_site ? o->same_site : "Lax";
+    if (path[0] != '/')
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++)
+        if (*p < 0x20 || *p == ';' || *p >= 0x7f)
+            return 0;
+    if (strcmp(same_site, "Lax") != 0 && strcmp(same_site, "Strict") != 0 &&
+        strcmp(same_site, "None") != 0)
+        return 0;
+    if (strcmp(same_site, "None") == 0 && !https)
+        return 0;
+    if (strncasecmp(name, "__Secure-", 9) == 0 && !https)
+        return 0;
+    if (strncasecmp(name, "__Host-", 7) == 0 && (!https || strcmp(path, "/") != 0))
+        return 0;
+    return 1;
+}
+
 static int res_cookie(souk_ctx *ctx, const char *name, const char *value, const souk_cookie *o)
 {
-    if (!ctx->res || !cookie_ok(name, value))
+    if (!ctx->res || !cookie_ok(name, value) || !cookie_opts_ok(ctx, name, o)) {
+        souk_log(SOUK_LOG_WARN, "res_cookie: cookie '%s' refused (name, value or attributes)",
+                 name && cookie_ok(name, NULL) ? name : "?");
         return SOUK_ERR;
+    }
     souk_ctx_set_cookie(ctx, name, value, o);
     return SOUK_OK;
 }
 
+/* Where res_redirect may send a client: a path on this site ("/orders/7"), or an
+ * absolute http(s) URL whose authority is the request's own Host.  Refused: other
+ * hosts, protocol-relative "//host" and "/\\host" (browsers read both as another
+ * host), other schemes ("javascript:"), relative references, and any space,
+ * control character or backslash (browsers drop tabs and newlines from URLs,
+ * turning "/\t/host" into "//host").  Plugins that redirect to a ?next= parameter
+ * therefore cannot become open redirects; a plugin that means to send the client to
+ * another site (a payment page) sets Location itself with res_header. */
+static int location_ok(souk_ctx *ctx, const char *loc)
+{
+    for (const unsigned char *p = (const unsigned char *)loc; *p; p++)
+        if (*p <= ' ' || *p == 0x7F || *p == '\\')
+            return 0;
+    if (loc[0] == '/')
+        return loc[1] != '/';
+    const char *rest = NULL;
+    if (strncasecmp(loc, "https://", 8) == 0)
+        rest = loc + 8;
+    else if (strncasecmp(loc, "http://", 7) == 0)
+        rest = loc + 7;
+    const char *host = ctx->req ? souk_request_header(ctx->req, "Host") : NULL;
+    if (!rest || !host || !*host)
+        return 0;
+    size_t hn = strlen(host);
+    return strncasecmp(rest, host, hn) == 0 &&
+           (rest[hn] == '\0' || rest[hn] == '/' || rest[hn] == '?' || rest[hn] == '#');
+}
+
+/* Redirect statuses that carry a Location (RFC 9110 section 15.4). */
+static int redirect_status(int status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
 static int res_redirect(souk_ctx *ctx, int status, const char *location)
 {
-    if (!location || strpbrk(location, "\r\n") || status < 300 || status > 399)
+    if (!location || !redirect_status(status) || !location_ok(ctx, location)) {
+        souk_log(SOUK_LOG_WARN, "res_redirect(%d): location refused (not this site, or not "
+                 "a valid URL)", status);
         return SOUK_ERR;
+    }
     ctx->status = status;
     ctx->redirect = souk_arena_strdup(ctx->arena, location);
     return SOUK_OK;

@@ -27,16 +27,26 @@
 #define CSRF_FIELD "_csrf"
 #define CSRF_TOKEN_BYTES 16
 #define FLASH_COOKIE "souk_flash"
+#define FLASH_COOKIE_SECURE "__Host-souk_flash"
 #define FLASH_MAX_BYTES 2048
 #define LANG_COOKIE "souk_lang"
 #define LANG_COOKIE_MAX_AGE (365 * 24 * 3600)
 #define STATIC_PREFIX "/static/"
 #define MEDIA_PREFIX "/media/" /* files of the store: STORE_DIR/media/ */
 #define OUT_KEEP_BYTES (1u << 20) /* largest output buffer kept between requests */
+#define ACCEPT_Q_ONE 1000         /* q-values are compared in thousandths */
 
+/* Behind TLS the core's cookies carry the __Host- prefix: a browser then only
+ * accepts them from this very host, over TLS, for Path=/, so that a sibling
+ * subdomain cannot plant a CSRF token of its choosing or a message of its own. */
 static const char *csrf_cookie_name(const souk_ctx *ctx)
 {
     return ctx->app->cfg.https ? CSRF_COOKIE_SECURE : CSRF_COOKIE;
+}
+
+static const char *flash_cookie_name(const souk_ctx *ctx)
+{
+    return ctx->app->cfg.https ? FLASH_COOKIE_SECURE : FLASH_COOKIE;
 }
 
 static int is_safe_method(const char *m)
@@ -91,17 +101,16 @@ void souk_ctx_set_cookie(souk_ctx *ctx, const char *name, const char *value,
     souk_cookie def = {0, 1, "Lax", "/"};
     if (!opts)
         opts = &def;
-    char line[4096];
-    int n = snprintf(line, sizeof line, "%s=%s; Path=%s; SameSite=%s", name, value ? value : "",
-                     opts->path ? opts->path : "/", opts->same_site ? opts->same_site : "Lax");
+    char max_age[sizeof "; Max-Age=-2147483648"] = "";
     if (opts->max_age > 0)
-        n += snprintf(line + n, sizeof line - (size_t)n, "; Max-Age=%d", opts->max_age);
+        snprintf(max_age, sizeof max_age, "; Max-Age=%d", opts->max_age);
     else if (opts->max_age < 0)
-        n += snprintf(line + n, sizeof line - (size_t)n, "; Max-Age=0");
-    if (opts->http_only)
-        n += snprintf(line + n, sizeof line - (size_t)n, "; HttpOnly");
-    if (ctx->app->cfg.https)
-        snprintf(line + n, sizeof line - (size_t)n, "; Secure");
+        snprintf(max_age, sizeof max_age, "; Max-Age=0");
+    /* Built in the arena: a value of any length fits whole. */
+    const char *line = souk_arena_printf(
+        ctx->arena, "%s=%s; Path=%s; SameSite=%s%s%s%s", name, value ? value : "",
+        opts->path ? opts->path : "/", opts->same_site ? opts->same_site : "Lax", max_age,
+        opts->http_only ? "; HttpOnly" : "", ctx->app->cfg.https ? "; Secure" : "");
     souk_response_header(ctx->res, ctx->arena, "Set-Cookie", line);
 }
 
@@ -192,25 +201,87 @@ static void choose_locale(souk_ctx *ctx)
     ctx->locale = lang ? lang : cfg->locale;
 }
 
+/* A qvalue ("0.5", "1", "1.000") in thousandths; 0 when malformed (RFC 9110
+ * section 12.4.2). */
+static int qvalue_parse(const char *s, size_t n)
+{
+    if (n == 0 || (s[0] != '0' && s[0] != '1') || (n > 1 && s[1] != '.') || n > 5)
+        return 0;
+    int q = (s[0] - '0') * ACCEPT_Q_ONE;
+    for (size_t i = 2, scale = ACCEPT_Q_ONE / 10; i < n; i++, scale /= 10) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        q += (s[i] - '0') * (int)scale;
+    }
+    return q > ACCEPT_Q_ONE ? 0 : q;
+}
+
+/* The q (thousandths) of the media range `type` in an Accept header, or -1 when
+ * that exact range is not listed.  Wildcards do not count: a browser's "* / *"
+ * must not turn its pages into JSON.  Parameters other than q are ignored. */
+static int accept_q(const char *accept, const char *type)
+{
+    size_t tn = strlen(type);
+    int best = -1;
+    for (const char *p = accept; *p;) {
+        size_t n = strcspn(p, ",");  /* the element: p[0..n) */
+        size_t m = strcspn(p, ",;"); /* its media range: p[0..m), then ";param"s */
+        size_t b = 0, e = m;
+        while (b < e && (p[b] == ' ' || p[b] == '\t'))
+            b++;
+        while (e > b && (p[e - 1] == ' ' || p[e - 1] == '\t'))
+            e--;
+        if (e - b == tn && strncasecmp(p + b, type, tn) == 0) {
+            int q = ACCEPT_Q_ONE;
+            for (size_t i = m; i < n;) { /* p[i] is the ';' before a parameter */
+                size_t s0 = i + 1, s1 = s0 + strcspn(p + s0, ",;");
+                while (s0 < s1 && (p[s0] == ' ' || p[s0] == '\t'))
+                    s0++;
+                size_t t = s1;
+                while (t > s0 && (p[t - 1] == ' ' || p[t - 1] == '\t'))
+                    t--;
+                if (t - s0 >= 2 && (p[s0] == 'q' || p[s0] == 'Q') && p[s0 + 1] == '=')
+                    q = qvalue_parse(p + s0 + 2, t - s0 - 2);
+                i = s1;
+            }
+            if (q > best)
+                best = q;
+        }
+        p += n;
+        if (*p)
+            p++;
+    }
+    return best;
+}
+
+/* JSON for the API, for JSON-only routes, and for a client whose Accept prefers
+ * application/json to text/html (q-values honoured; a tie goes to the page, as a
+ * browser listing both wants the page). */
 static int wants_json(const souk_request *req, const souk_route *route)
 {
     if (strncmp(req->path, "/api/", 5) == 0 || (route && !route->page))
         return 1;
     const char *accept = souk_request_header(req, "Accept");
-    return accept && strstr(accept, "application/json") && !strstr(accept, "text/html");
+    if (!accept)
+        return 0;
+    int json = accept_q(accept, "application/json");
+    return json > 0 && json > accept_q(accept, "text/html");
 }
 
 /* Cross-site request forgery: a state-changing request must either carry JSON
  * (which a cross-site form cannot send without a CORS preflight) or a form field
- * equal to the CSRF cookie.  A present Origin header must name this host. */
+ * equal to the CSRF cookie.  A present Origin header must name this host (compared
+ * without the scheme, case-insensitively).  "Origin: null" is refused too: it comes
+ * from sandboxed frames, data: and file: pages and cross-site redirects, never
+ * from this site's own pages (which send Referrer-Policy: same-origin). */
 static int check_csrf(souk_ctx *ctx)
 {
     souk_request *req = ctx->req;
     const char *origin = souk_request_header(req, "Origin");
     const char *host = souk_request_header(req, "Host");
-    if (origin && strcmp(origin, "null") != 0 && host) {
+    if (origin) {
         const char *o = strstr(origin, "://");
-        if (!o || strcmp(o + 3, host) != 0)
+        if (!o || !host || strcasecmp(o + 3, host) != 0)
             return core_error(ctx, 403, "csrf", "cross-origin request refused", NULL), 403;
     }
     /* Only POST can come from a cross-site form; PUT, PATCH and DELETE need a CORS
@@ -276,7 +347,7 @@ static void respond_json(souk_ctx *ctx)
 
 static json_t *flash_read(souk_ctx *ctx)
 {
-    const char *c = cookie(ctx, FLASH_COOKIE);
+    const char *c = cookie(ctx, flash_cookie_name(ctx));
     if (!c || !*c)
         return NULL;
     size_t clen = strlen(c), len;
@@ -302,7 +373,7 @@ static void flash_write(souk_ctx *ctx, json_t *list)
         sodium_bin2base64(b64, cap, (unsigned char *)s, n,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING);
         souk_cookie c = {0, 1, "Lax", "/"};
-        souk_ctx_set_cookie(ctx, FLASH_COOKIE, b64, &c);
+        souk_ctx_set_cookie(ctx, flash_cookie_name(ctx), b64, &c);
     }
     free(s);
 }
@@ -409,7 +480,7 @@ static void respond_page(souk_ctx *ctx)
     json_t *flash = flash_read(ctx);
     if (flash) {
         souk_cookie del = {-1, 1, "Lax", "/"};
-        souk_ctx_set_cookie(ctx, FLASH_COOKIE, "", &del);
+        souk_ctx_set_cookie(ctx, flash_cookie_name(ctx), "", &del);
     }
     /* Messages set by this very request show on this page too. */
     if (json_array_size(ctx->flash)) {
@@ -478,6 +549,21 @@ static void respond(souk_ctx *ctx)
 
 /* ---------------------------------------------------------- core routes */
 
+/* An error of a core route (files, probes), answered before the router: JSON
+ * whatever the Accept, with Allow on a 405.  Returns 1 (answered). */
+static int core_route_error(souk_ctx *ctx, const char *label, int status, const char *message)
+{
+    souk_response *res = ctx->res;
+    souk_response_init(res, ctx->arena);
+    res->route = label;
+    if (status == 405)
+        souk_response_header(res, ctx->arena, "Allow", "GET, HEAD");
+    core_error(ctx, status, NULL, message, NULL);
+    ctx->wants_json = 1;
+    respond(ctx);
+    return 1;
+}
+
 /* A file below one of roots (most specific first), with ETag/304 and gzip for
  * text.  Always answers: 200, 304, 404 or 405. */
 static int serve_files(souk_ctx *ctx, const char *label, char *const *roots, const char *rel,
@@ -485,23 +571,23 @@ static int serve_files(souk_ctx *ctx, const char *label, char *const *roots, con
 {
     souk_response *res = ctx->res;
     res->route = label;
-    if (!get) {
-        res->status = 405;
-        souk_response_header(res, ctx->arena, "Allow", "GET, HEAD");
-        return 1;
-    }
+    if (!get)
+        return core_route_error(ctx, label, 405, "files are only read (GET, HEAD)");
     for (int i = 0; roots[i]; i++) {
         souk_response_init(res, ctx->arena);
         if (souk_static_serve(ctx->req, res, ctx->arena, roots[i], rel,
                               ctx->app->cfg.static_max_age) != 404) {
             res->route = label;
+            /* The store's files (media) may come from imports: an SVG or HTML file
+             * opened directly must not run script on the shop's origin. */
+            if (strcmp(label, "media") == 0)
+                souk_response_header(res, ctx->arena, "Content-Security-Policy",
+                                     "default-src 'none'; img-src 'self' data:; "
+                                     "style-src 'unsafe-inline'; sandbox");
             return 1;
         }
     }
-    res->route = label;
-    res->status = 404;
-    souk_response_body(res, ctx->arena, "text/plain; charset=utf-8", "not found\n", 10);
-    return 1;
+    return core_route_error(ctx, label, 404, "no such file");
 }
 
 static int serve_core(souk_ctx *ctx)
@@ -535,6 +621,26 @@ static int serve_core(souk_ctx *ctx)
     return 0;
 }
 
+/* s percent-encoded for a query value: everything but unreserved characters and
+ * '/' (so that "/a?b=1&c=2" survives as one value).  Arena. */
+static const char *query_escape(souk_arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = souk_arena_alloc(a, strlen(s) * 3 + 1), *o = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~/", *p)) {
+            *o++ = (char)*p;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*p >> 4];
+            *o++ = hex[*p & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 static void home_view(souk_ctx *ctx)
 {
     json_object_set(ctx->view, "pages", ctx->app->nav);
@@ -563,7 +669,7 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
             if (!ctx->wants_json && signin && !write) {
                 ctx->status = 303;
                 ctx->redirect = souk_arena_printf(ctx->arena, "%s?next=%s", signin,
-                                                  ctx->req->target);
+                                                  query_escape(ctx->arena, ctx->req->target));
                 return;
             }
             core_error(ctx, 401, NULL, "sign in to continue", NULL);
@@ -628,15 +734,20 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
         res->route = entry->route.pattern;
         ctx.page = entry->route.page;
         ctx.params = json_object();
-        for (int i = 0; i < n_params; i++)
-            json_object_set_new(ctx.params, params[i].name, json_string(params[i].value));
-        if (!is_safe_method(method) && !(entry->route.flags & SOUK_ROUTE_NO_CSRF) &&
-            check_csrf(&ctx) != 0) {
-            respond(&ctx);
-            souk_ctx_dispose(&ctx);
-            return;
+        int params_ok = 1;
+        for (int i = 0; i < n_params && params_ok; i++) {
+            /* Handlers may count on every parameter of their pattern being there:
+             * one that is not UTF-8 cannot be a JSON string, so it is refused
+             * here rather than handed over as NULL. */
+            json_t *v = json_string(params[i].value);
+            params_ok = v != NULL;
+            json_object_set_new(ctx.params, params[i].name, v);
         }
-        run_handler(&ctx, entry);
+        if (!params_ok)
+            core_error(&ctx, 400, "bad_path", "the address is not valid UTF-8", NULL);
+        else if (is_safe_method(method) || (entry->route.flags & SOUK_ROUTE_NO_CSRF) ||
+                 check_csrf(&ctx) == 0)
+            run_handler(&ctx, entry);
     } else if (found == SOUK_ROUTE_BAD_METHOD) {
         res->route = "badmethod";
         souk_response_header(res, req->arena, "Allow", allow);
@@ -644,6 +755,10 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
     } else if (strcmp(req->path, "/") == 0 && is_safe_method(method)) {
         res->route = "/";
         home_view(&ctx);
+    } else if (strcmp(req->path, "/") == 0) {
+        res->route = "badmethod";
+        souk_response_header(res, req->arena, "Allow", "GET, HEAD");
+        core_error(&ctx, 405, NULL, "this address does not accept that method", NULL);
     } else {
         res->route = "notfound";
         core_error(&ctx, 404, NULL, "nothing here: the address may be mistyped or the "

@@ -63,6 +63,7 @@ struct souk_reqparse {
     size_t version_len;
     int status; /* error status, 0 while none */
     char message[REQPARSE_MESSAGE_SIZE];
+    char head_last; /* last head byte seen by head_has_fold (0 at a request's start) */
 };
 
 /* Request ids: pid and a per-process counter, so that they are unique across the
@@ -207,9 +208,8 @@ static int on_header_value(llhttp_t *h, const char *at, size_t n)
         return trailer_fits(p, n) ? 0 : HPE_USER;
     if (!head_fits(p, at + n))
         return HPE_USER;
-    /* An obsolete line folding arrives as a second span starting with the
-     * whitespace of the continuation line: appending it replaces the fold with
-     * spaces, as RFC 9112 section 5.2 allows. */
+    /* Obsolete line folding never gets here as part of a value: the head is
+     * refused (head_has_fold) before the request is handed out. */
     souk_buf_add(&p->value, at, n);
     return 0;
 }
@@ -291,6 +291,15 @@ static int target_parse(souk_reqparse *p)
     return 0;
 }
 
+/* Number of fields named name. */
+static int header_count(const souk_request *r, const char *name)
+{
+    int n = 0;
+    for (int i = 0; i < r->n_headers; i++)
+        n += strcasecmp(r->headers[i].name, name) == 0;
+    return n;
+}
+
 /* Only "chunked" is implemented, and only once: "gzip, chunked" or two
  * Transfer-Encoding fields would need a decoder souk does not have. */
 static int transfer_encoding_ok(const souk_request *r)
@@ -321,6 +330,19 @@ static int on_headers_complete(llhttp_t *h)
     }
     if (target_parse(p) != 0)
         return -1;
+    /* RFC 9112 section 3.2: more than one Host is a 400.  The CSRF check compares
+     * Origin with Host; with two, souk and a proxy in front could each read
+     * another one. */
+    if (header_count(r, "Host") > 1) {
+        set_error(p, 400, "malformed request: more than one Host header");
+        return -1;
+    }
+    /* RFC 9112 section 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty
+     * framing (a 1.0 proxy in front would not read it as chunked). */
+    if ((h->flags & F_TRANSFER_ENCODING) && h->http_minor == 0) {
+        set_error(p, 400, "malformed request: Transfer-Encoding in an HTTP/1.0 request");
+        return -1;
+    }
     if ((h->flags & F_TRANSFER_ENCODING) && !transfer_encoding_ok(r)) {
         set_error(p, 501, "unsupported Transfer-Encoding (only chunked is implemented)");
         return -1;
@@ -422,12 +444,15 @@ void souk_reqparse_free(souk_reqparse *p)
 }
 
 /* Whether the version llhttp refused looks like one ("1.2", "3.0"): that is a
- * 505, anything else in its place a 400. */
+ * 505, anything else in its place a 400.  A supported version means that what
+ * follows it was wrong ("HTTP/1.1" and a bare CR): a 400 too. */
 static int version_shaped(const souk_reqparse *p)
 {
     const char *v = p->version;
-    return p->version_len == 3 && v[0] >= '0' && v[0] <= '9' && v[1] == '.' && v[2] >= '0' &&
-           v[2] <= '9';
+    if (p->version_len != 3 || v[0] < '0' || v[0] > '9' || v[1] != '.' || v[2] < '0' ||
+        v[2] > '9')
+        return 0;
+    return !(v[0] == '1' && (v[2] == '0' || v[2] == '1'));
 }
 
 static souk_reqparse_event fail_from_llhttp(souk_reqparse *p, llhttp_errno_t e)
@@ -442,6 +467,22 @@ static souk_reqparse_event fail_from_llhttp(souk_reqparse *p, llhttp_errno_t e)
     }
     p->phase = SOUK_REQPARSE_FAILED;
     return SOUK_REQPARSE_ERROR;
+}
+
+/* RFC 9112 section 5.2: a head line that starts with SP or HTAB continues the
+ * previous field (obsolete line folding).  llhttp unfolds it, but a proxy in front
+ * may not, and would then see other fields than souk ("X: a" CRLF SP
+ * "Transfer-Encoding: chunked" is one field here and two there): such a request is
+ * refused (400), as the RFC allows.  Scans head bytes as they are consumed, in
+ * pieces of any size (head_last carries the byte before the piece). */
+static int head_has_fold(souk_reqparse *p, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p->head_last == '\n' && (s[i] == ' ' || s[i] == '\t'))
+            return 1;
+        p->head_last = s[i];
+    }
+    return 0;
 }
 
 /* The headers are complete (llhttp paused right behind the blank line): the
@@ -506,6 +547,7 @@ souk_reqparse_event souk_reqparse_feed(souk_reqparse *p, const char *data, size_
         }
         p->chunk = data + off;
         p->stop = STOP_NONE;
+        int in_head = p->phase == SOUK_REQPARSE_IDLE || p->phase == SOUK_REQPARSE_HEAD;
         llhttp_errno_t e = llhttp_execute(&p->http, data + off, len - off);
         size_t used = len - off;
         if (e == HPE_PAUSED) {
@@ -515,6 +557,12 @@ souk_reqparse_event souk_reqparse_feed(souk_reqparse *p, const char *data, size_
             const char *pos = llhttp_get_error_pos(&p->http);
             *consumed = off + (pos ? (size_t)(pos - (data + off)) : 0);
             return fail_from_llhttp(p, e);
+        }
+        /* An execute that starts in the head pauses at its end at the latest, so
+         * these bytes are head bytes only. */
+        if (in_head && head_has_fold(p, data + off, used)) {
+            set_error(p, 400, "malformed request: obsolete line folding in a header");
+            return fail_from_llhttp(p, HPE_USER);
         }
         off += used;
         *consumed = off;
@@ -566,6 +614,7 @@ void souk_reqparse_next(souk_reqparse *p)
     p->body_cap = 0;
     p->version_len = 0;
     p->version[0] = '\0';
+    p->head_last = 0;
 }
 
 souk_reqparse_phase souk_reqparse_get_phase(const souk_reqparse *p)

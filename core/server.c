@@ -616,12 +616,13 @@ static int status_has_body(int status)
 }
 
 /* Headers the server writes itself: an application's copy would contradict the
- * framing or duplicate them. */
+ * framing or duplicate them (a second Content-Type could make a browser read a
+ * JSON body as a page). */
 static int header_reserved(const char *name)
 {
     static const char *const reserved[] = {
         "Content-Length", "Transfer-Encoding", "Connection", "Date",
-        "Server",         "Content-Encoding",  "Vary"};
+        "Server",         "Content-Encoding",  "Vary",       "Content-Type"};
     for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
         if (strcasecmp(name, reserved[i]) == 0)
             return 1;
@@ -635,7 +636,9 @@ static void conn_send_response(conn *c, int head_only)
     souk_server *s = c->srv;
     souk_response *res = &c->res;
     souk_request *req = c->req;
-    if (res->status < 100 || res->status > 999)
+    /* Only final statuses: an application's 1xx would be read as an interim
+     * response, and the real one would never come. */
+    if (res->status < 200 || res->status > 599)
         res->status = 500;
     int with_body = status_has_body(res->status);
 

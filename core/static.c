@@ -185,6 +185,9 @@ int souk_static_serve(souk_request *req, souk_response *res, souk_arena *a, cons
     souk_response_header(res, a, "ETag", etag);
     souk_response_header(res, a, "Last-Modified", modified);
     souk_response_header(res, a, "Cache-Control", cache);
+    /* The type comes from the extension alone: a browser must not guess another
+     * one (an uploaded "photo.jpg" that holds HTML must not run as a page). */
+    souk_response_header(res, a, "X-Content-Type-Options", "nosniff");
     res->compressible = text; /* also on 304: the 200 would vary by encoding */
 
     const char *inm = req ? souk_request_header(req, "If-None-Match") : NULL;

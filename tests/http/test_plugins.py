@@ -335,6 +335,158 @@ def test_out_of_tree_build():
         s2.cleanup()
 
 
+def test_route_parameter_not_utf8_is_400_not_a_crash():
+    # A parameter the core cannot hand over as text must not reach the handler as
+    # NULL (the demo's DELETE handler would crash its worker on it).
+    for method, path in [("DELETE", "/api/v1/demo/notes/%FF"), ("GET", "/demo/hello/%C0%AF"),
+                         ("GET", "/api/v1/demo/notes/%ED%A0%80x")]:
+        status, hdrs, body = server.request(method, path, headers={"Accept": "application/json"})
+        check(status in (400, 405), f"{method} {path}: {status}")
+        if status == 400:
+            eq(json.loads(body)["error"]["code"], "bad_path", path)
+    status, hdrs, body = server.request("DELETE", "/api/v1/demo/notes/%FF")
+    eq(status, 400)
+    check("killed by signal" not in server.log_text(), "a worker crashed")
+    status, view = server.get_json("/healthz")
+    eq(status, 200)
+
+
+def test_accept_negotiation():
+    def kind(accept):
+        status, hdrs, body = server.request("GET", "/demo/hello/Ann", headers={"Accept": accept})
+        eq(status, 200)
+        return hdrs["content-type"].split(";")[0]
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    eq(kind(browser), "text/html", browser)
+    eq(kind("*/*"), "text/html")
+    eq(kind("application/json"), "application/json")
+    eq(kind("application/json; charset=utf-8"), "application/json")
+    eq(kind("application/json, text/plain, */*"), "application/json")  # what axios sends
+    eq(kind("application/json, text/html;q=0.1"), "application/json")
+    eq(kind("text/html;q=0.5, application/json;q=0.9"), "application/json")
+    eq(kind("application/json, text/html"), "text/html")  # a tie: the page
+    eq(kind("application/json;q=0, text/html"), "text/html")
+    eq(kind("application/json;q=0"), "text/html")
+    eq(kind("application/jsonx"), "text/html")
+
+
+def test_csrf_origin_rules():
+    token = csrf_session()
+    form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"souk_csrf={token}"}
+    body = f"text=origin+check&_csrf={token}"
+    # Origin: null (sandboxed frames, data: pages) is refused even with the token.
+    eq(server.request("POST", "/demo/notes", body=body, headers=dict(form, Origin="null"))[0], 403)
+    eq(server.request("POST", "/api/v1/demo/notes", body={"text": "x"}, headers={"Origin": "null"})[0], 403)
+    # The same site, whatever the case of its name, is let through.
+    h = dict(form, Host="Shop.Example", Origin="http://shop.example")
+    eq(server.request("POST", "/demo/notes", body=body, headers=h)[0], 303)
+    h = dict(form, Host="shop.example", Origin="http://shop.example.evil")
+    eq(server.request("POST", "/demo/notes", body=body, headers=h)[0], 403)
+    # JSON with a charset is JSON (no form can send it); text/plain is no input type.
+    status, _, _ = server.request("POST", "/api/v1/demo/notes", body='{"text": "cs"}',
+                                  headers={"Content-Type": "application/json; charset=utf-8"})
+    eq(status, 201)
+    status, _, _ = server.request("POST", "/demo/notes", body='{"text": "plain"}',
+                                  headers={"Content-Type": "text/plain", "Cookie": f"souk_csrf={token}"})
+    eq(status, 415)
+    # A method override is still a POST from a form: it needs the token.
+    status, _, _ = server.request("POST", "/api/v1/demo/notes/1", body="_method=DELETE",
+                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
+    eq(status, 403)
+
+
+def test_signin_redirect_keeps_the_whole_page_address():
+    status, hdrs, body = server.request("GET", "/demo/private?a=1&b=2")
+    eq(status, 303)
+    eq(hdrs["location"], "/demo/signin?next=/demo/private%3Fa%3D1%26b%3D2")
+    status, hdrs, body = server.request("GET", hdrs["location"])
+    eq(status, 200)
+    check(b'<p id="next">/demo/private?a=1&amp;b=2</p>' in body, body[-600:])
+    status, hdrs, body = server.request("GET", "/demo/private", headers={"X-Demo-User": "ann"})
+    eq(status, 200)
+    status, view = server.get_json("/demo/private")
+    eq(status, 401)
+
+
+def test_root_other_methods_405():
+    status, hdrs, body = server.request("POST", "/", body={}, headers={"Accept": "application/json"})
+    eq(status, 405)
+    eq(hdrs["allow"], "GET, HEAD")
+    eq(json.loads(body)["error"]["code"], "method_not_allowed")
+    status, hdrs, body = server.request("DELETE", "/")
+    eq(status, 405)
+    check(hdrs["content-type"].startswith("text/html") and b"</html>" in body)
+
+
+def test_chunked_body_reaches_the_handler():
+    body = b'{"text":' + b' ' * 100 + b'"chunky"}'
+    chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 7]), body[i:i + 7]) for i in range(0, len(body), 7))
+    data = server.raw(b"POST /api/v1/demo/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                      b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunks + b"0\r\n\r\n")
+    resps = st.parse_responses(data)
+    eq(len(resps), 1, data[:200])
+    status, hdrs, out = resps[0]
+    eq(status, 200, out)
+    v = json.loads(out)
+    eq(v["body_len"], len(body))
+    eq(v["input"], {"text": "chunky"})
+
+
+def test_bad_form_and_cookie_400():
+    status, hdrs, body = server.request("POST", "/api/v1/demo/echo", body="a=%zz",
+                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    eq(status, 400)
+    eq(json.loads(body)["error"]["code"], "bad_form")
+    status, hdrs, body = server.request("POST", "/api/v1/demo/echo", body="a=%FF",
+                                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    eq(status, 400)
+    status, hdrs, body = server.request("GET", "/api/v1/demo/echo", headers={"Cookie": "a=\"b"})
+    eq(status, 400)
+    eq(json.loads(body)["error"]["code"], "bad_cookie")
+
+
+def test_https_store_cookies():
+    # Behind TLS the core's cookies are __Host- prefixed (Secure, Path=/, no Domain),
+    # so that a sibling subdomain cannot plant a CSRF token or a flash message.
+    s2 = st.Store({"plugins": ["demo", "demo_dep"], "https": True})
+    os.makedirs(s2.path("themes/default/templates"), exist_ok=True)
+    for f in glob.glob(os.path.join(st.SOURCE, "tests/plugins/demo/templates/*.mustache")):
+        shutil.copy(f, s2.path("themes/default/templates/"))
+    srv = st.Server(s2, workers=1)
+    try:
+        status, hdrs, body = srv.request("GET", "/demo/notes")
+        eq(status, 200)
+        cookies = hdrs["set-cookie-list"]
+        csrf = [c for c in cookies if c.startswith("__Host-souk_csrf=")]
+        check(csrf and "; Path=/;" in csrf[0] and csrf[0].endswith("; Secure"), cookies)
+        check("Domain" not in csrf[0], csrf)
+        check(not any(c.startswith("souk_csrf=") for c in cookies), cookies)
+        token = csrf[0].split(";")[0].split("=", 1)[1]
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        body = f"text=over+tls&_csrf={token}"
+        # The token in an unprefixed cookie (what a subdomain could set) is not enough.
+        status, _, _ = srv.request("POST", "/demo/notes", body=body,
+                                   headers=dict(form, Cookie=f"souk_csrf={token}"))
+        eq(status, 403)
+        status, hdrs, _ = srv.request("POST", "/demo/notes", body=body,
+                                      headers=dict(form, Cookie=f"__Host-souk_csrf={token}"))
+        eq(status, 303)
+        flash = [c for c in hdrs["set-cookie-list"] if c.startswith("__Host-souk_flash=")]
+        check(flash and flash[0].endswith("; Secure") and "; Path=/;" in flash[0],
+              hdrs["set-cookie-list"])
+        value = flash[0].split(";")[0].split("=", 1)[1]
+        _, _, page = srv.request("GET", "/demo/notes", headers={"Cookie": f"souk_flash={value}"})
+        check(b"Note saved" not in page, "an unprefixed flash cookie is ignored")
+        _, _, page = srv.request("GET", "/demo/notes", headers={"Cookie": f"__Host-souk_flash={value}"})
+        check(b"Note saved" in page, "the flash message shows")
+        status, hdrs, _ = srv.request("GET", "/api/v1/demo/echo")
+        check(any(c.startswith("demo_seen=1") and c.endswith("; Secure") for c in hdrs["set-cookie-list"]),
+              hdrs["set-cookie-list"])
+    finally:
+        srv.stop()
+        s2.cleanup()
+
+
 try:
     st.main(globals())
 finally:

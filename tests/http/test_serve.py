@@ -107,6 +107,7 @@ def test_media_files():
     eq(status, 200)
     check(hdrs["content-type"].startswith("image/svg+xml"), hdrs["content-type"])
     check("etag" in hdrs)
+    check("sandbox" in hdrs["content-security-policy"], "media never runs script")
     status, _, _ = server.request("GET", "/media/catalog/none.svg")
     eq(status, 404)
     status, _, body = server.request("GET", "/media/../souk.lua")
@@ -278,6 +279,76 @@ def test_access_log_line():
     l = lines[-1]
     for key in ("id=", "status=200", "bytes=", "ms=", "method=GET"):
         check(key in l, f"{key} missing in {l}")
+
+
+def test_request_smuggling_shapes_400():
+    # Each of these is read one way here and may be read another way by a proxy in
+    # front: refused, and the connection closed.
+    for bad in [b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\r\n b\r\n\r\n",  # obs-fold
+                b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n",
+                b"POST /x HTTP/1.1\r\nHost: x\r\nX: y\r\n\tTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+                b"POST /x HTTP/1.0\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc",
+                b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\rX: y\r\n\r\n",
+                b"GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n"]:
+        data = server.raw(bad + b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        resps = st.parse_responses(data)
+        eq(len(resps), 1, bad)
+        status, hdrs, body = resps[0]
+        check(status in (400, 501), f"{bad!r}: {data[:80]!r}")
+        eq(hdrs["connection"], "close", bad)
+        check(json.loads(body)["error"]["message"], bad)
+
+
+def test_file_errors_are_json():
+    status, hdrs, body = server.request("GET", "/static/missing.css")
+    eq(status, 404)
+    check(hdrs["content-type"].startswith("application/json"), hdrs["content-type"])
+    eq(json.loads(body)["error"]["code"], "not_found")
+    for method in ("POST", "DELETE", "PUT"):
+        status, hdrs, body = server.request(method, "/static/souk.css", body="{}",
+                                            headers={"Content-Type": "application/json"})
+        eq(status, 405, method)
+        eq(hdrs["allow"], "GET, HEAD")
+        eq(json.loads(body)["error"]["code"], "method_not_allowed")
+
+
+def test_static_headers_and_head():
+    status, hdrs, body = server.request("GET", "/static/app.css", headers={"Accept-Encoding": "gzip"})
+    eq(hdrs["x-content-type-options"], "nosniff")
+    eq(hdrs["vary"], "Accept-Encoding")
+    status, hhdrs, hbody = server.request("HEAD", "/static/app.css", headers={"Accept-Encoding": "gzip"})
+    eq(status, 200)
+    eq(hbody, b"")
+    eq(hhdrs["content-length"], hdrs["content-length"])  # the GET's, gzip included
+    eq(hhdrs.get("content-encoding"), "gzip")
+    eq(hhdrs["etag"], hdrs["etag"])
+    status, hhdrs, hbody = server.request("HEAD", "/static/big.bin")
+    eq(status, 200)
+    eq(int(hhdrs["content-length"]), len(BIG))
+    check("content-encoding" not in hhdrs, "a binary file is never compressed")
+    status, ghdrs, _ = server.request("GET", "/static/big.bin", headers={"Accept-Encoding": "gzip"})
+    check("content-encoding" not in ghdrs, "a binary file is never compressed")
+    # 304: validators, no body, no Content-Length of its own.
+    status, h304, b304 = server.request("GET", "/static/app.css",
+                                        headers={"If-None-Match": 'W/"x", ' + hdrs["etag"]})
+    eq(status, 304)
+    eq(b304, b"")
+    eq(h304["etag"], hdrs["etag"])
+    check("content-type" not in h304 and "content-length" not in h304, h304)
+    status, _, _ = server.request("GET", "/static/app.css", headers={"If-None-Match": 'W/"other"'})
+    eq(status, 200)
+    status, _, _ = server.request("GET", "/static/app.css",
+                                  headers={"If-Modified-Since": hdrs["last-modified"]})
+    eq(status, 304)
+    # If-None-Match wins over If-Modified-Since.
+    status, _, _ = server.request("GET", "/static/app.css",
+                                  headers={"If-Modified-Since": hdrs["last-modified"],
+                                           "If-None-Match": 'W/"other"'})
+    eq(status, 200)
 
 
 try:

@@ -393,6 +393,12 @@ TEST(malformed)
     CHECK_INT(status_of(&lim, "GET http://example.test/ HTTP/1.1\r\n\r\n"), 400);
     CHECK_INT(status_of(&lim, "CONNECT example.test:443 HTTP/1.1\r\n\r\n"), 400);
     CHECK_INT(status_of(&lim, "GET * HTTP/1.1\r\n\r\n"), 400);
+    /* Two Host fields: which one counts would depend on who reads them. */
+    CHECK_INT(status_of(&lim, "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), 400);
+    CHECK_INT(status_of(&lim, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
+    /* Bare CR inside the head. */
+    CHECK_INT(status_of(&lim, "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"), 400);
+    CHECK_INT(status_of(&lim, "GET / HTTP/1.1\rX: a\r\n\r\n"), 400);
     drive(&lim, "OPTIONS * HTTP/1.1\r\n\r\n", 22, 0, 0, &r);
     CHECK_INT(r.status, 0);
     CHECK(strstr(souk_buf_cstr(&r.log), "OPTIONS * path=*") != NULL);
@@ -454,6 +460,9 @@ TEST(keep_alive_and_close)
 TEST(transfer_encodings)
 {
     souk_limits lim = limits();
+    /* HTTP/1.0 has no chunked framing: a 1.0 proxy would read the body otherwise. */
+    CHECK_INT(status_of(&lim, "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+              400);
     CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
     CHECK_INT(status_of(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
     /* chunked twice: llhttp refuses it as malformed, which is right too. */
@@ -507,14 +516,43 @@ TEST(expect)
     seen_free(&r);
 }
 
+/* Status of s fed in one piece, cut once at every offset, and byte by byte: the
+ * worst of them (they must all agree for the checks below to mean anything). */
+static int status_any_split(const souk_limits *lim, const char *s)
+{
+    size_t len = strlen(s);
+    int st = status_of(lim, s);
+    for (size_t cut = 0; cut <= len; cut++) {
+        seen r;
+        drive(lim, s, len, cut ? 0 : 1, cut, &r);
+        if (r.status != st)
+            st = -1;
+        seen_free(&r);
+    }
+    return st;
+}
+
 TEST(header_folding_and_trailers_limits)
 {
     souk_limits lim = limits();
+    /* Obsolete line folding is refused wherever the reads cut the head: a proxy
+     * that does not unfold would see other fields (a Transfer-Encoding here). */
+    CHECK_INT(status_any_split(&lim, "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n"), 400);
+    CHECK_INT(status_any_split(&lim, "GET / HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n"), 400);
+    CHECK_INT(status_any_split(&lim, "POST / HTTP/1.1\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+                                     "0\r\n\r\n"),
+              400);
+    CHECK_INT(status_any_split(&lim, "POST / HTTP/1.1\r\nX: a\r\n Transfer-Encoding: chunked\r\n"
+                                     "\r\n0\r\n\r\n"),
+              400);
+    /* Spaces inside a value and around it are no fold. */
+    CHECK_INT(status_any_split(&lim, "GET / HTTP/1.1\r\nX:  a  b \r\nY:\t c\r\n\r\n"), 0);
     seen r;
-    const char *fold = "GET / HTTP/1.1\r\nX: a\r\n b\r\n\r\n";
-    drive(&lim, fold, strlen(fold), 0, 0, &r);
+    /* A body that looks like a fold is a body. */
+    const char *body = "POST / HTTP/1.1\r\nContent-Length: 4\r\n\r\n\n \n\t";
+    drive(&lim, body, strlen(body), 1, 0, &r);
     CHECK_INT(r.status, 0);
-    CHECK(strstr(souk_buf_cstr(&r.log), "[X: a b]") != NULL);
+    CHECK_INT(r.requests, 1);
     seen_free(&r);
     /* Trailers count against the same limits as headers. */
     souk_buf b = SOUK_BUF_INIT;

@@ -61,12 +61,16 @@ static void app_request(void *ud, souk_request *req, souk_response *res)
     } else if (strcmp(req->path, "/close") == 0) {
         souk_response_body(res, a, "text/plain", "bye", 3);
         res->close = 1;
+    } else if (strncmp(req->path, "/status/", 8) == 0) {
+        souk_response_body(res, a, "text/plain", "s", 1);
+        res->status = atoi(req->path + 8);
     } else {
         char *s = souk_arena_printf(a, "method=%s path=%s query=%s body=%s", req->method, req->path,
                                     req->query, req->body);
         souk_response_body(res, a, "text/plain", s, strlen(s));
         souk_response_header(res, a, "X-Echo", "1");
         souk_response_header(res, a, "Content-Length", "999"); /* must be ignored */
+        souk_response_header(res, a, "Content-Type", "text/html"); /* and this one */
         res->route = "/echo";
     }
 }
@@ -345,6 +349,24 @@ static int roundtrip(const char *request, response *r)
 
 /* ------------------------------------------------------------------ tests */
 
+/* An application status that is not a final one (1xx would be read as an interim
+ * response, and the client would wait for another) goes out as a 500 with its
+ * body framed. */
+TEST(final_status_only)
+{
+    const int statuses[] = {101, 100, 99, 600, 404, 599};
+    const int wire[] = {500, 500, 500, 500, 404, 599};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        char req[64];
+        snprintf(req, sizeof req, "GET /status/%d HTTP/1.1\r\n\r\n", statuses[i]);
+        response r;
+        CHECK_INT(roundtrip(req, &r), 0);
+        CHECK_INT(r.status, wire[i]);
+        CHECK(header_is(&r, "Content-Length", "1"));
+        response_free(&r);
+    }
+}
+
 TEST(keep_alive)
 {
     client c;
@@ -362,6 +384,7 @@ TEST(keep_alive)
     CHECK(header(&r, "Date", v, sizeof v) && strlen(v) == 29 && strstr(v, " GMT"));
     CHECK(header_is(&r, "Content-Length", "37")); /* the application's 999 is ignored */
     CHECK(strstr(r.head, "999") == NULL);
+    CHECK(strstr(r.head, "text/html") == NULL); /* one Content-Type: the body's own */
     response_free(&r);
     client_sends(&c, "POST /e HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
     CHECK_INT(read_response(&c, &r, 0), 0);
@@ -1044,6 +1067,7 @@ int main(void)
     if (pid <= 0)
         return 1;
     RUN(keep_alive);
+    RUN(final_status_only);
     RUN(pipelining_in_order);
     RUN(requests_per_connection);
     RUN(http10_closes);

@@ -235,8 +235,14 @@ struct souk_host_api {
     int (*res_header)(souk_ctx *ctx, const char *name, const char *value);
     int (*res_cookie)(souk_ctx *ctx, const char *name, const char *value,
                       const souk_cookie *opts);
-    /* Redirect (303 after a POST is the usual).  For the API representation the
-     * view model is sent with the status and a Location header instead. */
+    /* Redirect (303 after a POST is the usual; 301, 302, 307 and 308 also).
+     * location must stay on this site: a path ("/account", not "//host") or an
+     * http(s) URL whose host is the request's Host; anything else (and control
+     * characters, spaces, backslashes) is refused with SOUK_ERR, so that no input
+     * can turn a handler into an open redirect.  A deliberate off-site redirect (a
+     * payment provider's page) sets the Location header with res_header.  For the
+     * API representation the view model is sent with the status and a Location
+     * header instead. */
     int (*res_redirect)(souk_ctx *ctx, int status, const char *location);
     /* Fill {"error": {"code","message","field"}} with status; field may be NULL.
      * Returns SOUK_ERR so that a handler can `return api->res_error(...)`. */

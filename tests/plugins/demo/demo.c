@@ -12,6 +12,8 @@
  *   POST   /api/v1/demo/notes/fail    inserts a note, then fails with 422 (rolled back)
  *   DELETE /api/v1/demo/notes/:id     asks demo.note_deleting (409 when vetoed)
  *   GET    /api/v1/demo/me            signed-in only: {"user": {...}}
+ *   GET    /demo/private              the same as a page (demo_hello): guests are sent
+ *                                     to the sign-in page
  *   GET    /demo/signin               page demo_signin {"next", "hint"}: where guests
  *                                     are sent; a signed-in user gets page demo_hello
  *   GET|POST /api/v1/demo/echo        reflects the request; sets a header and a cookie
@@ -19,12 +21,14 @@
  *   GET    /api/v1/demo/info          plugin name, settings and store
  *   POST   /api/v1/demo/script        {"script", "fn", "args"} -> {"result"}
  * Also: migrations (demo_notes, 2 versions), service "demo" v1 (demo.h), identity
- * from the X-Demo-User header (tests only!) and the command `souk demo-count DIR`. */
+ * from the X-Demo-User header (tests only!) and the command `souk demo-count DIR`
+ * (`--fail`: returns SOUK_ERR). */
 #include "demo.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEMO_NOTE_MAX 1000  /* characters in a note */
 #define DEMO_TOKEN_BYTES 16 /* random token of the crypto route */
@@ -304,6 +308,7 @@ static const souk_route routes[] = {
     {"POST", "/api/v1/demo/notes/fail", notes_fail, NULL, 0, NULL},
     {"DELETE", "/api/v1/demo/notes/:id", notes_delete, NULL, 0, NULL},
     {"GET", "/api/v1/demo/me", me, NULL, SOUK_ROUTE_AUTH, NULL},
+    {"GET", "/demo/private", me, "demo_hello", SOUK_ROUTE_AUTH, NULL},
     {"GET", "/demo/signin", signin, "demo_signin", 0, NULL},
     {"GET", "/api/v1/demo/echo", echo, NULL, 0, NULL},
     {"POST", "/api/v1/demo/echo", echo, NULL, 0, NULL},
@@ -331,6 +336,10 @@ static json_t *identity(souk_ctx *ctx)
 
 static int count_command(souk_ctx *ctx, int argc, char **argv)
 {
+    /* --fail: fail as a careless plugin does, with SOUK_ERR instead of an exit
+     * code (the host must still exit 1). */
+    if (argc == 2 && strcmp(argv[1], "--fail") == 0)
+        return SOUK_ERR;
     if (argc != 1) {
         fprintf(stderr, "usage: souk demo-count DIR\n");
         return 2;
@@ -348,6 +357,14 @@ static int demo_init(souk_plugin *plugin, const souk_host_api *host)
 {
     api = host;
     self = plugin;
+    /* settings.demo.init_delay_ms: a slow start, for tests of signals that arrive
+     * while workers are still starting. */
+    json_t *delay = json_object_get(api->config(self), "init_delay_ms");
+    if (json_is_integer(delay) && json_integer_value(delay) > 0) {
+        struct timespec ts = {json_integer_value(delay) / 1000,
+                              (json_integer_value(delay) % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+    }
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
         if (api->route_add(self, &routes[i]) != SOUK_OK)
             return SOUK_ERR;
