@@ -33,7 +33,7 @@ build: deps
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-san: deps
-	CC=clang cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSOUK_SANITIZE=ON -DSOUK_FUZZ=ON
+	CC=clang cmake -S . -B $(SAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSOUK_SANITIZE=ON -DSOUK_FUZZ=ON -DSOUK_BROWSER_TESTS=OFF
 	cmake --build $(SAN_BUILD) -j $(JOBS)
 
 demo: build

@@ -107,11 +107,17 @@ static void bundled_plugins(char *out, size_t outlen)
     size_t used = 0;
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
-        if (n > 3 && strcmp(e->d_name + n - 3, ".so") == 0)
-            used += (size_t)snprintf(out + used, outlen - used, "%s\"%.*s\"", used ? ", " : "",
-                                     (int)(n - 3), e->d_name);
-        if (used >= outlen)
+        if (n <= 3 || strcmp(e->d_name + n - 3, ".so") != 0)
+            continue;
+        /* Whole names only: a name cut short would leave souk.lua unparsable. */
+        size_t need = (used ? 2 : 0) + 2 + (n - 3);
+        if (used + need >= outlen) {
+            fprintf(stderr, "souk init: too many bundled plugins; %s and later ones left out\n",
+                    e->d_name);
             break;
+        }
+        used += (size_t)snprintf(out + used, outlen - used, "%s\"%.*s\"", used ? ", " : "",
+                                 (int)(n - 3), e->d_name);
     }
     closedir(d);
 }
@@ -370,30 +376,37 @@ int souk_cmd_plugin(int argc, char **argv)
     }
     int nc;
     const souk_command_entry *cmds = souk_registry_commands(app->reg, &nc);
-    int rc = -1;
-    for (int i = 0; i < nc; i++) {
-        if (strcmp(cmds[i].name, argv[0]) != 0)
-            continue;
+    const souk_command_entry *cmd = NULL;
+    for (int i = 0; i < nc && !cmd; i++)
+        if (strcmp(cmds[i].name, argv[0]) == 0)
+            cmd = &cmds[i];
+    int rc;
+    /* The command sees its own name then the arguments after DIR. */
+    char **args = cmd ? calloc((size_t)argc, sizeof *args) : NULL;
+    if (!cmd) {
+        fprintf(stderr, "souk: unknown command '%s' (not built in, and no plugin of %s "
+                "provides it)\n", argv[0], argv[1]);
+        rc = SOUK_EXIT_USAGE;
+    } else if (!args) {
+        fprintf(stderr, "souk %s: out of memory\n", argv[0]);
+        rc = SOUK_EXIT_FAIL;
+    } else {
         souk_arena arena;
         souk_arena_init(&arena, 0);
         souk_ctx ctx;
         souk_ctx_init(&ctx, app, &arena);
-        /* The command sees its own name then the arguments after DIR. */
-        char **args = calloc((size_t)argc, sizeof *args);
         args[0] = argv[0];
         for (int j = 2; j < argc; j++)
             args[j - 1] = argv[j];
-        rc = cmds[i].fn(&ctx, argc - 1, args);
-        free(args);
+        rc = cmd->fn(&ctx, argc - 1, args);
         souk_ctx_dispose(&ctx);
         souk_arena_free(&arena);
-        break;
+        /* The contract is 0, 1 or 2; a plugin that returns SOUK_ERR (or any other
+         * code) failed, and must not pass for a usage error or for success. */
+        if (rc != SOUK_EXIT_OK && rc != SOUK_EXIT_USAGE)
+            rc = SOUK_EXIT_FAIL;
     }
-    if (rc < 0) {
-        fprintf(stderr, "souk: unknown command '%s' (not built in, and no plugin of %s "
-                "provides it)\n", argv[0], argv[1]);
-        rc = SOUK_EXIT_USAGE;
-    }
+    free(args);
     souk_app_close(app);
     return rc;
 }

@@ -7,7 +7,7 @@
  * integer, got string").  Integers may be written as integral floats (1e6).
  *
  *   listen          "host:port"        "127.0.0.1:8080"; "[::1]:8080"; port 0 = any
- *   workers         integer >= 0       0 = one worker per core
+ *   workers         integer 0..256     0 = one worker per core (SOUK_MAX_WORKERS)
  *   dev             boolean            dev mode (outbox channel, clock file, verbose
  *                                      errors); the master refuses it on a
  *                                      non-loopback address unless force_public
@@ -25,7 +25,8 @@
  *   limits = {                         positive integers (see config.h)
  *     header_size, url_size, max_headers, body_size, header_timeout_ms,
  *     body_timeout_ms, keepalive_timeout_ms, write_timeout_ms,
- *     requests_per_connection, max_connections, shutdown_timeout_ms }
+ *     requests_per_connection, max_connections, shutdown_timeout_ms,
+ *              startup_timeout_ms }
  *   scripts = { instructions, memory } positive integers: per call, per state (bytes)
  *   settings = { <plugin> = { ... } }  free-form tables, validated by each plugin
  *
@@ -77,13 +78,12 @@ extern char **environ;
 #define CONFIG_DEFAULT_REQUESTS_PER_CONNECTION 1000
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 10000
 #define CONFIG_DEFAULT_SHUTDOWN_TIMEOUT_MS 10000
+#define CONFIG_DEFAULT_STARTUP_TIMEOUT_MS 60000
 #define CONFIG_DEFAULT_SCRIPT_INSTRUCTIONS 10000000
 #define CONFIG_DEFAULT_SCRIPT_MEMORY (32u * 1024 * 1024)
 static const char *const default_locales[] = {"ru", "en", NULL};
 
 #define CONFIG_MAX_PORT 65535
-/* More workers than this is a typo, not a machine. */
-#define CONFIG_MAX_WORKERS 1024
 /* Longest name (theme, locale, plugin) and longest host name. */
 #define CONFIG_NAME_MAX 64
 #define CONFIG_HOST_MAX 255
@@ -247,6 +247,7 @@ void souk_config_defaults(souk_config *cfg)
     cfg->limits.requests_per_connection = CONFIG_DEFAULT_REQUESTS_PER_CONNECTION;
     cfg->limits.max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
     cfg->limits.shutdown_timeout_ms = CONFIG_DEFAULT_SHUTDOWN_TIMEOUT_MS;
+    cfg->limits.startup_timeout_ms = CONFIG_DEFAULT_STARTUP_TIMEOUT_MS;
     cfg->script.instructions = CONFIG_DEFAULT_SCRIPT_INSTRUCTIONS;
     cfg->script.memory = CONFIG_DEFAULT_SCRIPT_MEMORY;
     cfg->settings = json_object();
@@ -310,6 +311,7 @@ static const key_spec limits_keys[] = {
     {"requests_per_connection", K_INT, CFG(limits.requests_per_connection), C_INT, 1, 0, NULL},
     {"max_connections", K_INT, CFG(limits.max_connections), C_INT, 1, 0, NULL},
     {"shutdown_timeout_ms", K_INT, CFG(limits.shutdown_timeout_ms), C_U32, 1, 0, NULL},
+    {"startup_timeout_ms", K_INT, CFG(limits.startup_timeout_ms), C_U32, 1, 0, NULL},
     {NULL, K_INT, 0, C_INT, 0, 0, NULL}};
 
 static const key_spec script_keys[] = {
@@ -319,7 +321,7 @@ static const key_spec script_keys[] = {
 
 static const key_spec top_keys[] = {
     {"listen", K_LISTEN, 0, C_INT, 0, 0, NULL},
-    {"workers", K_INT, CFG(workers), C_INT, 0, CONFIG_MAX_WORKERS, NULL},
+    {"workers", K_INT, CFG(workers), C_INT, 0, SOUK_MAX_WORKERS, NULL},
     {"dev", K_BOOL, CFG(dev), C_INT, 0, 0, NULL},
     {"force_public", K_BOOL, CFG(force_public), C_INT, 0, 0, NULL},
     {"https", K_BOOL, CFG(https), C_INT, 0, 0, NULL},

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #define SOUK_MAX_PLUGINS 64
+/* Most worker processes (souk.lua `workers`, SOUK_WORKERS, serve --workers). */
+#define SOUK_MAX_WORKERS 256
 
 typedef struct souk_limits {
     size_t header_size;           /* request line + headers, bytes (16 KiB) -> 431/414 */
@@ -24,6 +26,7 @@ typedef struct souk_limits {
     int requests_per_connection;  /* then Connection: close (1000) */
     int max_connections;          /* per worker (10000); beyond: accepted and closed */
     uint32_t shutdown_timeout_ms; /* graceful stop/reload deadline (10 s) */
+    uint32_t startup_timeout_ms;  /* a worker not ready by then is killed (60 s) */
 } souk_limits;
 
 typedef struct souk_script_limits {

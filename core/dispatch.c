@@ -441,6 +441,12 @@ static json_t *site_frame(souk_ctx *ctx, json_t *flash)
     json_array_foreach(app->nav, i, item) {
         json_t *copy = json_copy(item);
         json_t *href = json_object_get(item, "href");
+        /* A plugin names its listed pages in English; the theme may translate
+         * them (t.nav.titles["Pickup points"]). */
+        json_t *tr = json_object_get(json_object_get(json_object_get(t, "nav"), "titles"),
+                                     json_string_value(json_object_get(item, "title")));
+        if (json_is_string(tr))
+            json_object_set(copy, "title", tr);
         json_object_set_new(copy, "current",
                             json_boolean(strcmp(json_string_value(href), ctx->req->path) == 0));
         json_array_append_new(nav, copy);
@@ -454,7 +460,8 @@ static json_t *site_frame(souk_ctx *ctx, json_t *flash)
     json_object_set_new(f, "status_403", json_boolean(ctx->status == 403));
     json_object_set_new(f, "status_404", json_boolean(ctx->status == 404));
     json_object_set(f, "t", t);
-    json_object_set_new(f, "page", json_string(ctx->page ? ctx->page : ""));
+    /* "template", not "page": listings have a page number of their own. */
+    json_object_set_new(f, "template", json_string(ctx->page ? ctx->page : ""));
     return f;
 }
 

@@ -57,8 +57,14 @@ int main(int argc, char **argv)
             return souk_cli_plugin_commands(argv[2]);
         return SOUK_EXIT_OK;
     }
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        if (souk_cli_wants_help(sub_argc, sub_argv)) {
+            fputs("usage: souk version\n\nPrint the version of souk, of its plugin ABI and of "
+                  "the libraries it runs on.\n", stdout);
+            return SOUK_EXIT_OK;
+        }
         return cmd_version();
+    }
     if (strcmp(cmd, "init") == 0)
         return souk_cmd_init(sub_argc, sub_argv);
     if (strcmp(cmd, "serve") == 0)

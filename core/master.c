@@ -45,8 +45,8 @@ extern char **environ;
 /* Draining workers give up on their own after limits.shutdown_timeout_ms; the
  * master SIGKILLs whatever is left this much later (a worker stuck in a loop). */
 #define SOUK_KILL_GRACE_MS 1000
-/* Ceiling for `workers` (config or --workers). */
-#define SOUK_MAX_WORKERS 256
+/* How often the master looks for workers that take too long to get ready. */
+#define SOUK_WORKER_START_CHECK_MS 1000
 
 typedef struct master master;
 typedef struct generation generation;
@@ -64,6 +64,7 @@ struct proc {
     unsigned gen; /* generation number (for logs after the slot is gone) */
     int id;
     int ready;           /* said "ready" */
+    int start_killed;    /* killed for not getting ready in time */
     int stop_requested;  /* we sent SIGTERM: its exit is expected */
     uint64_t spawned_ms; /* monotonic */
     char line[SOUK_CONTROL_LINE_MAX];
@@ -107,7 +108,7 @@ struct master {
     const char *dir;
     char listen_host[256]; /* "" = none */
     int listen_port;
-    int workers_override; /* 0 = none */
+    int workers_override; /* -1 = none; 0 = one per core */
     /* what we listen on: as asked (port may be 0) and as bound */
     char asked_host[256];
     int asked_port;
@@ -123,6 +124,7 @@ struct master {
     int finished;       /* master_finish ran */
     int exit_code;
     uv_signal_t sig_hup, sig_term, sig_int;
+    uv_timer_t start_watch; /* kills workers that never say "ready" */
 };
 
 static int slot_spawn(slot *s, char *err, size_t errlen);
@@ -184,7 +186,7 @@ static void apply_overrides(const master *m, souk_config *cfg)
         }
         cfg->listen_port = m->listen_port;
     }
-    if (m->workers_override > 0)
+    if (m->workers_override >= 0)
         cfg->workers = m->workers_override;
 }
 
@@ -256,6 +258,7 @@ static void master_finish(master *m)
     uv_close((uv_handle_t *)&m->sig_hup, NULL);
     uv_close((uv_handle_t *)&m->sig_term, NULL);
     uv_close((uv_handle_t *)&m->sig_int, NULL);
+    uv_close((uv_handle_t *)&m->start_watch, NULL);
 }
 
 /* Called once a retired generation has no process left. */
@@ -689,6 +692,32 @@ static int slot_spawn(slot *s, char *err, size_t errlen)
     return 0;
 }
 
+/* A worker that opens its store for longer than limits.startup_timeout_ms (a
+ * plugin whose init hangs, a database lock that never clears) is killed: its
+ * exit then counts as a failed start, so start-up or a reload fails with a reason
+ * instead of waiting forever. */
+static void on_start_watch(uv_timer_t *t)
+{
+    master *m = t->data;
+    uint64_t now = now_ms();
+    for (generation *g = m->gens; g; g = g->older) {
+        if (g->retired)
+            continue;
+        for (int i = 0; i < g->n; i++) {
+            proc *p = g->slots[i].proc;
+            if (!p || p->ready || p->start_killed ||
+                now - p->spawned_ms < m->cfg.limits.startup_timeout_ms)
+                continue;
+            p->start_killed = 1;
+            snprintf(p->error, sizeof p->error,
+                     "worker %d (pid %d) was not ready after %u ms (limits.startup_timeout_ms);"
+                     " killed", p->id, p->pid, (unsigned)m->cfg.limits.startup_timeout_ms);
+            souk_log(SOUK_LOG_ERROR, "%s", p->error);
+            uv_process_kill(&p->process, SIGKILL);
+        }
+    }
+}
+
 /* ---------------------------------------------------------------- signals */
 
 /* Dev mode exposes test controls (outbox, clock); never on a public address
@@ -858,7 +887,7 @@ static int parse_workers(const char *v, int *n)
     if (!*v || strlen(v) > 4 || strspn(v, "0123456789") != strlen(v))
         return -1;
     long w = strtol(v, NULL, 10);
-    if (w < 1 || w > SOUK_MAX_WORKERS)
+    if (w > SOUK_MAX_WORKERS)
         return -1;
     *n = (int)w;
     return 0;
@@ -915,6 +944,11 @@ static int master_start(master *m)
     uv_signal_start(&m->sig_hup, on_signal, SIGHUP);
     uv_signal_start(&m->sig_term, on_signal, SIGTERM);
     uv_signal_start(&m->sig_int, on_signal, SIGINT);
+    uv_timer_init(&m->loop, &m->start_watch);
+    m->start_watch.data = m;
+    uv_timer_start(&m->start_watch, on_start_watch, SOUK_WORKER_START_CHECK_MS,
+                   SOUK_WORKER_START_CHECK_MS);
+    uv_unref((uv_handle_t *)&m->start_watch);
     return 0;
 }
 
@@ -944,12 +978,16 @@ int souk_master_main(int argc, char **argv)
     master m;
     memset(&m, 0, sizeof m);
     m.listen_fd = m.metrics_fd = -1;
+    m.workers_override = -1;
+    /* --help wins wherever it is, even after an option in error. */
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(SERVE_USAGE, stdout);
             return 0;
         }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
         const char *val = NULL;
         int is_listen = strncmp(a, "--listen", 8) == 0 && (a[8] == '\0' || a[8] == '=');
         int is_workers = strncmp(a, "--workers", 9) == 0 && (a[9] == '\0' || a[9] == '=');
@@ -967,7 +1005,9 @@ int souk_master_main(int argc, char **argv)
                                    "[::1]:8080), got '%s'",
                                    val);
             if (is_workers && parse_workers(val, &m.workers_override) != 0)
-                return usage_error("--workers: expected a number from 1 to 256, got '%s'", val);
+                return usage_error("--workers: expected a number from 0 (one per core) to "
+                                   SOUK_STR(SOUK_MAX_WORKERS) ", got '%s'",
+                                   val);
         } else if (a[0] == '-') {
             return usage_error("unknown option '%s'", a);
         } else if (m.dir) {

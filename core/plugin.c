@@ -444,7 +444,12 @@ static int plugin_open(souk_plugin *p, const souk_config *cfg, char *err, size_t
                          slen ? searched : "(plugin_path is empty)");
 
     dlerror();
-    p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_NODELETE: code of a plugin may still be reached after dlclose -- an FTS5
+     * tokenizer or SQL function it registered is called when the database closes,
+     * which happens after the plugins are unloaded.  A process never loads a
+     * plugin twice (a reload starts new workers), so keeping it mapped costs
+     * nothing. */
+    p->handle = dlopen(p->path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
     if (!p->handle) {
         const char *why = dlerror();
         return load_fail(err, errlen, p->name, "cannot load: %s", why ? why : p->path);

@@ -104,6 +104,19 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 /* ---------------------------------------------------------------- budget hook */
 
+/* Raise the budget error of this run (position from sb->where).  Once spent,
+ * every later check fails again at once, so code that runs during unwinding
+ * (__close handlers) gets at most one more step. */
+static int budget_exceeded(lua_State *L, souk_sandbox *sb)
+{
+    sb->budget_spent = 1;
+    snprintf(sb->budget_msg, sizeof sb->budget_msg,
+             "%s: instruction budget exceeded (%lld instructions)",
+             sb->where[0] ? sb->where : sb->name, (long long)sb->budget);
+    lua_pushstring(L, sb->budget_msg);
+    return lua_error(L);
+}
+
 static void sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     souk_sandbox *sb = souk_sandbox_of(L);
@@ -117,14 +130,20 @@ static void sandbox_hook(lua_State *L, lua_Debug *ar)
         return;
     if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0)
         snprintf(sb->where, sizeof sb->where, "%s:%d", ar->short_src, ar->currentline);
-    /* Once spent, every later check fails again at once, so code that runs during
-     * unwinding (__close handlers) gets at most one more step. */
-    sb->budget_spent = 1;
-    snprintf(sb->budget_msg, sizeof sb->budget_msg,
-             "%s: instruction budget exceeded (%lld instructions)",
-             sb->where[0] ? sb->where : sb->name, (long long)sb->budget);
-    lua_pushstring(L, sb->budget_msg);
-    lua_error(L);
+    budget_exceeded(L, sb);
+}
+
+void souk_sandbox_charge(lua_State *L, uint64_t units)
+{
+    souk_sandbox *sb = souk_sandbox_of(L);
+    uint64_t left = sb->spent < sb->budget ? (uint64_t)(sb->budget - sb->spent) : 0;
+    if (units < left) {
+        sb->spent += (int64_t)units;
+        return;
+    }
+    sb->spent = sb->budget;
+    sandbox_note_where(sb); /* the Lua line that called the C function */
+    budget_exceeded(L, sb);
 }
 
 int souk_sandbox_budget_spent(lua_State *L)
@@ -253,6 +272,107 @@ static int sandbox_setmetatable(lua_State *L)
     lua_insert(L, 1);
     lua_call(L, 2, 1);
     return 1;
+}
+
+/* --------------------------------------------- loops inside library functions */
+
+/* The count hook only runs between VM instructions, never inside a C function,
+ * and the memory ceiling only stops loops that allocate.  A few library functions
+ * loop as many times as their arguments say without allocating: string.rep of an
+ * empty string, table.move over a range of holes, table.insert, table.remove and
+ * table.sort over a length that a sparse table or __len makes huge.  Left alone,
+ * one call would hold the process for hours.  Their wrappers below charge the
+ * loop to the budget (one instruction per element) before it runs, then call the
+ * library's own function (upvalue 1) in their own call frame, so that its error
+ * messages still name it ("bad argument #2 to 'rep'").  Appending or removing
+ * the last element costs nothing extra: only shifted elements are charged.
+ *
+ * Not covered: pattern matching (string.find, match, gmatch, gsub) backtracks
+ * inside C, and a pathological pattern can take time exponential in its length;
+ * bounding that needs a matcher of our own that counts its steps. */
+
+static int call_library(lua_State *L)
+{
+    return lua_tocfunction(L, lua_upvalueindex(1))(L);
+}
+
+/* string.rep(s, n [, sep]): with s and sep both empty, the library copies nothing
+ * n times; the answer is "" whatever n is.  Any other call writes at least one
+ * byte per round, which the memory ceiling bounds. */
+static int sandbox_rep(lua_State *L)
+{
+    size_t len, sep_len;
+    luaL_checklstring(L, 1, &len);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &sep_len);
+    if (n <= 0 || len + sep_len == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    return call_library(L);
+}
+
+/* table.move(a1, f, e, t [, a2]) visits e - f + 1 slots. */
+static int sandbox_move(lua_State *L)
+{
+    lua_Integer f = luaL_checkinteger(L, 2), e = luaL_checkinteger(L, 3);
+    if (e >= f) {
+        uint64_t span = (uint64_t)e - (uint64_t)f;
+        souk_sandbox_charge(L, span == UINT64_MAX ? span : span + 1);
+    }
+    return call_library(L);
+}
+
+/* table.insert, table.remove and table.sort work on #t elements.  A __len
+ * metamethod could give the library another length than the one charged here, so
+ * these functions take plain tables (a souk.array included).  Returns #t. */
+static uint64_t plain_length(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (luaL_getmetafield(L, 1, "__len") != LUA_TNIL)
+        luaL_argerror(L, 1, "a table with a __len metamethod is not supported in scripts");
+    return lua_rawlen(L, 1);
+}
+
+/* table.insert(t, [pos,] v) shifts t[pos..#t] up by one. */
+static int sandbox_insert(lua_State *L)
+{
+    uint64_t n = plain_length(L);
+    if (lua_gettop(L) == 3) {
+        lua_Integer pos = luaL_checkinteger(L, 2);
+        if (pos >= 1 && (uint64_t)pos <= n + 1)
+            souk_sandbox_charge(L, n + 1 - (uint64_t)pos);
+    }
+    return call_library(L);
+}
+
+/* table.remove(t [, pos]) shifts t[pos+1..#t] down by one. */
+static int sandbox_remove(lua_State *L)
+{
+    uint64_t n = plain_length(L);
+    lua_Integer pos = luaL_optinteger(L, 2, (lua_Integer)n);
+    if (pos >= 1 && (uint64_t)pos <= n)
+        souk_sandbox_charge(L, n - (uint64_t)pos);
+    return call_library(L);
+}
+
+/* table.sort(t [, comp]): about n log2 n comparisons. */
+static int sandbox_sort(lua_State *L)
+{
+    uint64_t n = plain_length(L), cost = n;
+    for (uint64_t k = n; k > 1; k >>= 1)
+        cost += n;
+    souk_sandbox_charge(L, cost);
+    return call_library(L);
+}
+
+/* Replace lib[name] (lib at index lib) by f with the original as upvalue 1. */
+static void wrap_library_function(lua_State *L, int lib, const char *name, lua_CFunction f)
+{
+    lib = lua_absindex(L, lib);
+    lua_getfield(L, lib, name);
+    lua_pushcclosure(L, f, 1);
+    lua_setfield(L, lib, name);
 }
 
 static int readonly_newindex(lua_State *L);
@@ -386,6 +506,13 @@ static int sandbox_setup(lua_State *L)
     lua_getfield(L, g, LUA_STRLIBNAME);
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
+    wrap_library_function(L, -1, "rep", sandbox_rep);
+    lua_pop(L, 1);
+    lua_getfield(L, g, LUA_TABLIBNAME);
+    wrap_library_function(L, -1, "move", sandbox_move);
+    wrap_library_function(L, -1, "insert", sandbox_insert);
+    wrap_library_function(L, -1, "remove", sandbox_remove);
+    wrap_library_function(L, -1, "sort", sandbox_sort);
     lua_pop(L, 1);
     /* The host reseeds math.random before every run; scripts cannot reseed (a
      * randomseed() without argument would seed from the time). */
@@ -452,8 +579,9 @@ souk_sandbox *souk_sandbox_new(const char *name, const souk_script_limits *limit
     sb->step = sb->budget < SOUK_SANDBOX_HOOK_STEP ? (int)sb->budget : SOUK_SANDBOX_HOOK_STEP;
     sb->L = lua_newstate(sandbox_alloc, sb);
     if (!sb->L) {
-        snprintf(err, errlen, "%s: memory limit (%zu bytes) is too small for a Lua state", name,
-                 sb->mem_limit);
+        snprintf(err, errlen,
+                 "%s: memory limit (%zu bytes, scripts.memory) is too small for a Lua state",
+                 name, sb->mem_limit);
         free(sb);
         return NULL;
     }
@@ -461,8 +589,9 @@ souk_sandbox *souk_sandbox_new(const char *name, const souk_script_limits *limit
     int status = lua_pcall(sb->L, 0, 0, 0);
     if (status != LUA_OK) {
         if (status == LUA_ERRMEM)
-            snprintf(err, errlen, "%s: memory limit (%zu bytes) is too small for a Lua state", name,
-                     sb->mem_limit);
+            snprintf(err, errlen,
+                     "%s: memory limit (%zu bytes, scripts.memory) is too small for a Lua state",
+                     name, sb->mem_limit);
         else
             snprintf(err, errlen, "%s: cannot build the sandbox: %s", name,
                      lua_tostring(sb->L, -1));

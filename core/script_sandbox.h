@@ -5,6 +5,9 @@
  *   - a counting allocator: the state never holds more than limits->memory bytes;
  *   - a count hook: every souk_sandbox_run() may execute at most
  *     limits->instructions VM instructions (checked every SOUK_SANDBOX_HOOK_STEP);
+ *     library functions that loop in C over a length a script chooses
+ *     (string.rep, table.move, insert, remove, sort) charge those loops to the
+ *     same budget (souk_sandbox_charge);
  *   - the libraries of docs/scripting.md only, behind read-only proxy tables;
  *   - the global `souk` table (souk.null, souk.array: see script_json.h).
  * Both limits end a call with an ordinary error message
@@ -21,6 +24,7 @@
 
 #include <lua.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Instructions between two checks of the budget: small enough that a runaway loop
  * stops promptly, large enough that the hook costs nothing measurable. */
@@ -81,6 +85,11 @@ int souk_sandbox_cpcall(souk_sandbox *sb, lua_CFunction f, void *ud, int nresult
 int souk_sandbox_budget_spent(lua_State *L);
 /* Raise the budget error again (after it was caught by a protected call). */
 int souk_sandbox_reraise_budget(lua_State *L);
+
+/* Charge units of work done inside a C function to the budget of the current run
+ * (the count hook cannot see it); raises the budget error, naming the calling Lua
+ * line, when the budget is spent.  Only from a C function called by a script. */
+void souk_sandbox_charge(lua_State *L, uint64_t units);
 
 /* Bytes the state holds now (tests and diagnostics). */
 size_t souk_sandbox_memory(souk_sandbox *sb);

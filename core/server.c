@@ -1030,7 +1030,9 @@ int souk_listen_socket(const char *host, int port, int *bound_port, char *err, s
         return -1;
     }
     /* Not close-on-exec: the master hands this socket to its workers. */
-    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    /* CLOEXEC: the master hands the socket to its workers explicitly (as fd 3);
+     * nothing else it may start should inherit it. */
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         souk_errorf(err, errlen, "listen on %s:%d: socket: %s", host, port, strerror(errno));
         return -1;

@@ -2,6 +2,7 @@
 template render, script test."""
 import json
 import os
+import re
 import stat
 import tempfile
 
@@ -16,6 +17,8 @@ def test_version():
     p = st.run("version", check=0)
     check(p.stdout.startswith("souk "), p.stdout)
     check("ABI 1" in p.stdout)
+    p = st.run("version", "--help", check=0)
+    check(p.stdout.startswith("usage: souk version"), p.stdout)
 
 
 def test_help_and_usage_exit_codes():
@@ -32,10 +35,43 @@ def test_help_and_usage_exit_codes():
         check("usage" in p.stderr.lower(), f"{c}: {p.stderr}")
 
 
+def test_serve_options():
+    # --help wins wherever it stands, even after an option in error.
+    p = st.run("serve", "/nonexistent", "--workers", "0", "--help", check=0)
+    check("--workers N" in p.stdout, p.stdout)
+    p = st.run("serve", "/nonexistent", "--bogus", "--help", check=0)
+    for bad in ("-1", "257", "x", ""):
+        p = st.run("serve", "/nonexistent", "--workers", bad)
+        eq(p.returncode, 2, f"--workers {bad!r}: {p.stderr}")
+        check("--workers: expected a number from 0 (one per core) to 256" in p.stderr, p.stderr)
+    # 0 is accepted (one worker per core): the failure is then the missing store.
+    p = st.run("serve", "/nonexistent", "--workers", "0")
+    eq(p.returncode, 1, p.stderr)
+    check("store directory" in p.stderr, p.stderr)
+
+
 def test_unknown_command():
     p = st.run("frobnicate")
     eq(p.returncode, 2)
     check("unknown command" in p.stderr, p.stderr)
+
+
+def test_plugin_command_exit_codes():
+    store = st.Store({"plugins": ["demo"]})
+    try:
+        p = st.run("demo-count", store.dir, env=store.env(), check=0)
+        eq(p.stdout.strip(), "0")
+        p = st.run("demo-count", store.dir, "extra", env=store.env())
+        eq(p.returncode, 2, p.stderr)
+        # A command that returns SOUK_ERR failed: exit 1, not "unknown command" (2).
+        p = st.run("demo-count", store.dir, "--fail", env=store.env())
+        eq(p.returncode, 1, p.stderr)
+        check("unknown command" not in p.stderr, p.stderr)
+        p = st.run("no-such-command", store.dir, env=store.env())
+        eq(p.returncode, 2)
+        check("unknown command 'no-such-command'" in p.stderr, p.stderr)
+    finally:
+        store.cleanup()
 
 
 def test_init_creates_store():
@@ -123,13 +159,16 @@ def test_script_test_reports():
         store.write("scripts/greet.lua", "local M = {}\nfunction M.hello(who) return 'hi ' .. who.name end\nreturn M\n")
         store.write("scripts/greet_test.lua", "return {\n  ['says hi'] = function() expect_eq(M.hello({name='a'}), 'hi a') end,\n"
                     "  ['is wrong'] = function() expect_eq(M.hello({name='b'}), 'bye b') end,\n}\n")
+        # (The store also holds the example scripts `souk init` copies, with their tests.)
         p = st.run("script", "test", store.dir)
         eq(p.returncode, 1, p.stdout + p.stderr)
-        check("1 passed, 1 failed" in p.stdout, p.stdout)
-        check("is wrong" in p.stdout)
+        check(re.search(r"^\d+ passed, 1 failed$", p.stdout, re.M), p.stdout)
+        check("ok   greet: says hi\n" in p.stdout, p.stdout)
+        check("FAIL greet: is wrong: greet_test.lua:3: expected \"bye b\", got \"hi b\"\n" in p.stdout,
+              p.stdout)
         store.write("scripts/greet_test.lua", "return {\n  ['says hi'] = function() expect_eq(M.hello({name='a'}), 'hi a') end,\n}\n")
         p = st.run("script", "test", store.dir, check=0)
-        check("1 passed, 0 failed" in p.stdout, p.stdout)
+        check(re.search(r"^\d+ passed, 0 failed$", p.stdout, re.M), p.stdout)
         # A script that fails its tests stops start-up (check) with its name.
         store.write("scripts/greet_test.lua", "return { ['x'] = function() expect(false, 'nope') end }\n")
         p = st.run("check", store.dir, env=store.env())

@@ -215,6 +215,19 @@ TEST(wrong_types)
     CHECK_STR(load_error("return { limits = { header_timeout_ms = 5000000000 } }\n"),
               "souk.lua: key 'limits.header_timeout_ms': expected a positive integer up to "
               "4294967295, got 5000000000");
+    CHECK_STR(load_error("return { workers = -1 }\n"),
+              "souk.lua: key 'workers': expected a non-negative integer up to 256, got -1");
+    CHECK_STR(load_error("return { workers = 257 }\n"),
+              "souk.lua: key 'workers': expected a non-negative integer up to 256, got 257");
+    CHECK_STR(load_error("return { listen = '127.0.0.1:70000' }\n"),
+              "souk.lua: key 'listen': expected \"host:port\" (port 0..65535), got "
+              "\"127.0.0.1:70000\"");
+    CHECK_STR(load_error("return { scripts = { instructions = 0 } }\n"),
+              "souk.lua: key 'scripts.instructions': expected a positive integer up to "
+              "9223372036854775807, got 0");
+    CHECK_STR(load_error("return { limits = { max_connections = 0 } }\n"),
+              "souk.lua: key 'limits.max_connections': expected a positive integer up to "
+              "2147483647, got 0");
     CHECK_STR(load_error("return { workers = 1.5 }\n"),
               "souk.lua: key 'workers': expected a non-negative integer, got real 1.5");
     CHECK_STR(load_error("return { limits = { body_size = 1e30 } }\n"),
@@ -233,6 +246,8 @@ TEST(wrong_types)
               "souk.lua: key 'theme': \"../etc\" is not a name (letters, digits, '-', '_')");
     CHECK_STR(load_error("return { plugins = {'auth', 'auth'} }\n"),
               "souk.lua: key 'plugins': \"auth\" is listed twice");
+    CHECK_STR(load_error("return { plugins = {'../x'} }\n"),
+              "souk.lua: key 'plugins': \"../x\" is not a name (letters, digits, '-', '_')");
     CHECK_STR(load_error("return { plugins = 'auth' }\n"),
               "souk.lua: key 'plugins': expected a list of strings, got string");
     CHECK_STR(load_error("return { locales = {} }\n"),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char root[64];
@@ -197,6 +198,86 @@ TEST(budget_stops_top_level_loop)
     CHECK_STR(err, "hang.lua:1: instruction budget exceeded (50000 instructions)");
 }
 
+/* Run script.fn() in a child process (the alarm ends it if the call never
+ * returns) and check that it failed with a message containing want, or succeeded
+ * with result want when ok is set.  A library function that loops in C without
+ * end would otherwise hang the whole test run. */
+#define CALL_ALARM_SECONDS 30
+static void call_returns(souk_scripts *s, const char *script, const char *fn, int ok,
+                         const char *want, int line)
+{
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(CALL_ALARM_SECONDS);
+        const char *r = call(s, script, fn, "[]");
+        int good = ok ? r && strcmp(r, want) == 0 : !r && strstr(err, want) != NULL;
+        if (!good)
+            fprintf(stderr, "%s:%d: %s() gave %s / \"%s\"\n", __FILE__, line, fn, r ? r : "(error)",
+                    r ? "" : err);
+        _exit(good ? 0 : 1);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "%s:%d: %s() %s\n", __FILE__, line, fn,
+                WIFSIGNALED(status) ? "never returned (a loop the budget does not see)"
+                                    : "gave the wrong answer");
+        test_failed_checks++;
+    }
+}
+
+TEST(library_loops_are_budgeted)
+{
+    /* Library functions that loop in C as often as an argument says, without
+     * allocating: the count hook never sees those loops, so they are charged to
+     * the budget (or short-cut) by the sandbox. */
+    souk_scripts *s = open_one("libloops", "loops",
+                               "local M = {}\n"
+                               "function M.rep()\n"
+                               "  return {string.rep('', math.maxinteger), ('').rep('', 1 << 40, ''),\n"
+                               "          ('ab'):rep(3, ','), ('x'):rep(0)}\n"
+                               "end\n"
+                               "function M.move()\n"
+                               "  table.move({}, 1, math.maxinteger, 1)\n"
+                               "end\n"
+                               "local huge = {__len = function() return 1 << 62 end}\n"
+                               "function M.insert() table.insert(setmetatable({}, huge), 1, 1) end\n"
+                               "function M.remove() table.remove(setmetatable({}, huge), 1) end\n"
+                               "function M.sort()\n"
+                               "  table.sort(setmetatable({}, {__len = function() return (1 << 31) - 2 end,\n"
+                               "                              __index = type, __newindex = type}))\n"
+                               "end\n"
+                               "function M.ordinary()\n"
+                               "  local t = {}\n"
+                               "  for i = 1, 3000 do table.insert(t, i) end\n"
+                               "  for i = 1, 10 do table.insert(t, 1, -i) end\n"
+                               "  for i = 1, 10 do table.remove(t, 1) end\n"
+                               "  for i = 1, 1500 do table.remove(t) end\n"
+                               "  table.sort(t, function(a, b) return a > b end)\n"
+                               "  local m = table.move(t, 1, 3, 1, {})\n"
+                               "  return {#t, t[1], m[3], #string.rep('ab', 1000, ',')}\n"
+                               "end\n"
+                               "return M\n",
+                               small_limits(1000000, 32u * 1024 * 1024));
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    call_returns(s, "loops", "rep", 1, "[\"\",\"\",\"ab,ab,ab\",\"\"]", __LINE__);
+    call_returns(s, "loops", "move", 0,
+                 "loops.lua:7: instruction budget exceeded (1000000 instructions)", __LINE__);
+    call_returns(s, "loops", "insert", 0,
+                 "loops.lua:10: bad argument #1 to 'insert' (a table with a __len metamethod is "
+                 "not supported in scripts)",
+                 __LINE__);
+    call_returns(s, "loops", "remove", 0, "loops.lua:11: bad argument #1 to 'remove'", __LINE__);
+    call_returns(s, "loops", "sort", 0, "loops.lua:13: bad argument #1 to 'sort'", __LINE__);
+    /* Appending, removing the last element and sorting a list cost what they do. */
+    call_returns(s, "loops", "ordinary", 1, "[1500,1500,1498,2999]", __LINE__);
+    souk_scripts_close(s);
+}
+
 TEST(memory_ceiling_and_state_survives)
 {
     souk_scripts *s = open_one("memory", "bomb",
@@ -223,6 +304,12 @@ TEST(memory_ceiling_and_state_survives)
     CHECK(call(s, "bomb", "grow", "[]") == NULL);
     CHECK_STR(call(s, "bomb", "small", "[]"), "1000");
     souk_scripts_close(s);
+
+    /* A ceiling too small for any state names the setting to change. */
+    s = open_one("memory_tiny", "tiny", "return {}\n", small_limits(1000, 1000));
+    CHECK(s == NULL);
+    CHECK_STR(err, "tiny.lua: memory limit (1000 bytes, scripts.memory) is too small for a Lua "
+                   "state");
 }
 
 TEST(read_only_libraries)
@@ -281,6 +368,10 @@ TEST(errors_carry_script_and_line)
                                "function M.level0() error('raw', 0) end\n"
                                "function M.table() error({code = 1}) end\n"
                                "function M.arith(x) return x.price * 2 end\n"
+                               "local shown = {__tostring = function() return 'shown' end}\n"
+                               "function M.tostr() error(setmetatable({}, shown)) end\n"
+                               "local spins = {__tostring = function() while true do end end}\n"
+                               "function M.tostr_loop() error(setmetatable({}, spins)) end\n"
                                "M.notfn = 5\n"
                                "return M\n",
                                DEFAULT_LIMITS);
@@ -293,6 +384,11 @@ TEST(errors_carry_script_and_line)
     CHECK_STR(err, "err.lua:4: (error object is a table value)");
     CHECK(call(s, "err", "arith", "[{}]") == NULL);
     CHECK(strstr(err, "err.lua:5: attempt to perform arithmetic on a nil value") == err);
+    /* An error object with __tostring is shown through it, within the budget. */
+    CHECK(call(s, "err", "tostr", "[]") == NULL);
+    CHECK_STR(err, "err.lua:7: shown");
+    CHECK(call(s, "err", "tostr_loop", "[]") == NULL);
+    CHECK_STR(err, "err.lua:8: instruction budget exceeded (10000000 instructions)");
     CHECK(call(s, "err", "missing", "[]") == NULL);
     CHECK_STR(err, "err.lua: the module has no function 'missing' (nil)");
     CHECK(call(s, "err", "notfn", "[]") == NULL);
@@ -597,6 +693,45 @@ TEST(script_tests_all_pass_and_broken_script)
     free(text);
 }
 
+static void expect_eq_dag(void)
+{
+    const char *dir = new_dir("report_dag");
+    write_file(dir, "dag.lua", "return {}\n");
+    write_file(dir, "dag_test.lua",
+               "local function dag(k) local t = {} for i = 1, k do t = {t, t} end return t end\n"
+               "return {\n"
+               "  ['shared halves'] = function()\n"
+               "    expect_eq(dag(30), dag(30))\n"
+               "  end,\n"
+               "  ['small'] = function() expect_eq(dag(8), dag(8)) end,\n"
+               "}\n");
+    int rc;
+    char *text = run_report(dir, small_limits(1000000, 32u * 1024 * 1024), &rc);
+    CHECK_INT(rc, 1);
+    CHECK_STR(text, "FAIL dag: shared halves: dag_test.lua:4: instruction budget exceeded "
+                    "(1000000 instructions)\n"
+                    "ok   dag: small\n"
+                    "1 passed, 1 failed\n");
+    free(text);
+}
+
+TEST(expect_eq_is_budgeted)
+{
+    /* expect_eq walks tables in C: two equal tables that share their halves at
+     * every level are 2^30 comparisons, charged to the case's budget.  Run in a
+     * child that the alarm stops if they are not. */
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(CALL_ALARM_SECONDS);
+        expect_eq_dag();
+        _exit(test_failed_checks ? 1 : 0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 TEST(open_refuses_failing_tests)
 {
     const char *dir = new_dir("open_tests");
@@ -681,6 +816,7 @@ int main(void)
     RUN(bytecode_refused);
     RUN(budget_stops_loop_and_state_survives);
     RUN(budget_stops_top_level_loop);
+    RUN(library_loops_are_budgeted);
     RUN(memory_ceiling_and_state_survives);
     RUN(read_only_libraries);
     RUN(errors_carry_script_and_line);
@@ -692,6 +828,7 @@ int main(void)
     RUN(eval_file_config_shape);
     RUN(script_tests_report);
     RUN(script_tests_all_pass_and_broken_script);
+    RUN(expect_eq_is_budgeted);
     RUN(open_refuses_failing_tests);
     RUN(reload_keeps_working_version);
     nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -253,6 +253,43 @@ TEST(migrations)
     souk_store_close(s);
 }
 
+TEST(failing_migration_in_the_middle)
+{
+    char path[512], err[512] = "";
+    souk_store *s = open_fresh(path, sizeof path);
+    if (!s)
+        return;
+    /* theta 2 fails after its first statement ran; the migrations after it (its
+     * plugin's and a dependent plugin's) must not run at all. */
+    souk_store_migration list[] = {
+        {"theta", 1, "create", "CREATE TABLE theta_t(x); INSERT INTO theta_t VALUES(1)"},
+        {"theta", 2, "half", "CREATE TABLE theta_half(x); INSERT INTO theta_t VALUES(2);"
+                             "INSERT INTO theta_nope VALUES(3)"},
+        {"theta", 3, "after", "CREATE TABLE theta_after(x)"},
+        {"iota", 1, "dependent", "CREATE TABLE iota_t(x)"},
+    };
+    reported = 0;
+    report_log[0] = '\0';
+    CHECK_INT(souk_store_migrate(s, list, 4, on_report, NULL, err, sizeof err), -1);
+    CHECK_STR(err, "plugin theta migration 2 (half): no such table: theta_nope");
+    CHECK_STR(report_log, "theta1");
+    CHECK_INT(query_int(s, "SELECT count(*) FROM theta_t"), 1); /* 1 kept, 2's insert undone */
+    CHECK_INT(table_exists(s, "theta_half"), 0);
+    CHECK_INT(table_exists(s, "theta_after"), 0);
+    CHECK_INT(table_exists(s, "iota_t"), 0);
+    CHECK_INT(query_int(s, "SELECT count(*) FROM souk_migrations"), 1);
+    CHECK_INT(souk_store_pending(s, list, 4), 3);
+    CHECK(!souk_store_in_transaction(s));
+
+    /* Fixed, the rest applies from where it stopped. */
+    list[1].sql = "CREATE TABLE theta_half(x); INSERT INTO theta_t VALUES(2)";
+    CHECK_INT(souk_store_migrate(s, list, 4, on_report, NULL, err, sizeof err), 3);
+    CHECK_STR(report_log, "theta1,theta2,theta3,iota1");
+    CHECK_INT(query_int(s, "SELECT count(*) FROM theta_t"), 2);
+    CHECK_INT(souk_store_pending(s, list, 4), 0);
+    souk_store_close(s);
+}
+
 TEST(migration_cannot_end_its_transaction)
 {
     char path[512], err[512] = "";
@@ -371,6 +408,7 @@ int main(void)
     RUN(statement_cache);
     RUN(transactions);
     RUN(migrations);
+    RUN(failing_migration_in_the_middle);
     RUN(migration_cannot_end_its_transaction);
     RUN(migration_versions);
     RUN(concurrent_migrations);
