@@ -216,6 +216,7 @@ def test_settings_and_crypto():
     _, v = server.get_json("/api/v1/demo/info")
     eq(v["greeting"], "Salaam")
     eq(v["abi"], 1)
+    eq(v["shout"], "SALAAM!", "an SQL function registered with db_on_open")
     _, c = server.get_json("/api/v1/demo/crypto")
     eq(c["token_length"], 32)
     check(re.fullmatch(r"\d{6}", c["code"]))

@@ -20,7 +20,8 @@
  *   GET    /api/v1/demo/crypto        exercises the crypto slots
  *   GET    /api/v1/demo/info          plugin name, settings and store
  *   POST   /api/v1/demo/script        {"script", "fn", "args"} -> {"result"}
- * Also: migrations (demo_notes, 2 versions), service "demo" v1 (demo.h), identity
+ * Also: migrations (demo_notes, 2 versions), an SQL function demo_shout() on every
+ * connection (db_on_open, ABI 1.1), service "demo" v1 (demo.h), identity
  * from the X-Demo-User header (tests only!) and the command `souk demo-count DIR`
  * (`--fail`: returns SOUK_ERR). */
 #include "demo.h"
@@ -261,6 +262,39 @@ static int crypto(souk_ctx *ctx)
     return SOUK_OK;
 }
 
+/* demo_shout(text): TEXT in capitals and with "!" -- an SQL function registered on
+ * every connection through db_on_open (ABI 1.1). */
+static void demo_shout(sqlite3_context *c, int argc, sqlite3_value **argv)
+{
+    const unsigned char *in = sqlite3_value_text(argv[0]);
+    if (!in) {
+        sqlite3_result_null(c);
+        return;
+    }
+    size_t n = strlen((const char *)in);
+    char *out = sqlite3_malloc64(n + 2);
+    if (!out) {
+        sqlite3_result_error_nomem(c);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (in[i] >= 'a' && in[i] <= 'z') ? (char)(in[i] - 'a' + 'A') : (char)in[i];
+    out[n] = '!';
+    out[n + 1] = '\0';
+    sqlite3_result_text(c, out, (int)n + 1, sqlite3_free);
+}
+
+static int demo_db_open(sqlite3 *db, void *udata)
+{
+    int rc = sqlite3_create_function(db, "demo_shout", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                     demo_shout, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        api->log(self, SOUK_LOG_ERROR, "cannot register demo_shout: %s", sqlite3_errstr(rc));
+        return SOUK_ERR;
+    }
+    return SOUK_OK;
+}
+
 static int info(souk_ctx *ctx)
 {
     json_t *settings = api->config(self);
@@ -271,6 +305,9 @@ static int info(souk_ctx *ctx)
     json_object_set_new(view, "has_store_dir", json_boolean(api->store_dir(self) != NULL));
     json_object_set_new(view, "abi", json_integer(api->abi_version));
     json_object_set_new(view, "abi_minor", json_integer(api->abi_minor));
+    sqlite3_stmt *st = api->db_prepare(ctx, "SELECT demo_shout('salaam')");
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        json_object_set_new(view, "shout", json_string((const char *)sqlite3_column_text(st, 0)));
     return SOUK_OK;
 }
 
@@ -373,6 +410,7 @@ static int demo_init(souk_plugin *plugin, const souk_host_api *host)
             return SOUK_ERR;
     if (api->service_register(self, DEMO_SERVICE, DEMO_SERVICE_VERSION, &demo_service) != SOUK_OK ||
         api->identity_set(self, identity, "/demo/signin") != SOUK_OK ||
+        (SOUK_API_HAS(api, db_on_open) && api->db_on_open(self, demo_db_open, NULL) != SOUK_OK) ||
         api->command_add(self, "demo-count", "print the number of demo notes", count_command) !=
             SOUK_OK)
         return SOUK_ERR;
