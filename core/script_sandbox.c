@@ -4,6 +4,7 @@
 
 #include "log.h"
 #include "script_json.h"
+#include "script_pattern.h"
 
 #include <lauxlib.h>
 #include <lualib.h>
@@ -287,9 +288,9 @@ static int sandbox_setmetatable(lua_State *L)
  * messages still name it ("bad argument #2 to 'rep'").  Appending or removing
  * the last element costs nothing extra: only shifted elements are charged.
  *
- * Not covered: pattern matching (string.find, match, gmatch, gsub) backtracks
- * inside C, and a pathological pattern can take time exponential in its length;
- * bounding that needs a matcher of our own that counts its steps. */
+ * Pattern matching (string.find, match, gmatch, gsub) backtracks inside C and
+ * can take time exponential in the pattern's length: those four are replaced by
+ * the matcher of script_pattern.c, which charges its own steps. */
 
 static int call_library(lua_State *L)
 {
@@ -507,6 +508,7 @@ static int sandbox_setup(lua_State *L)
     lua_pushnil(L);
     lua_setfield(L, -2, "dump");
     wrap_library_function(L, -1, "rep", sandbox_rep);
+    souk_pattern_install(L, -1);
     lua_pop(L, 1);
     lua_getfield(L, g, LUA_TABLIBNAME);
     wrap_library_function(L, -1, "move", sandbox_move);

@@ -52,8 +52,7 @@ static const char HELP[] =
 
 /* ---------------------------------------------------------------- messages */
 
-static void message(catalog_import *im, int line, const char *kind, const char *fmt,
-                    va_list ap)
+static void message(catalog_import *im, int line, const char *kind, const char *fmt, va_list ap)
 {
     catalog_import_progress_clear(im);
     if (line > 0)
@@ -179,7 +178,7 @@ static int parse_options(int argc, char **argv, import_options *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int missing = 0;
-        char why[160];
+        char why[CATALOG_IMPORT_REASON_MAX];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
         } else if (strcmp(a, "--dry-run") == 0) {
@@ -253,8 +252,8 @@ static void summary(catalog_import *im, int written, double seconds)
     double rate = (double)im->rows / (seconds > 0.001 ? seconds : 0.001);
     printf("imported %ld products, %ld variants (%ld new, %ld updated, %ld unchanged), "
            "%ld errors in %.2f s (%.0f rows/s)\n",
-           im->products, im->variants, im->items.created, im->items.updated,
-           im->items.unchanged, im->bad_rows, seconds, rate);
+           im->products, im->variants, im->items.created, im->items.updated, im->items.unchanged,
+           im->bad_rows, seconds, rate);
     fflush(stdout);
 }
 

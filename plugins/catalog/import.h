@@ -6,15 +6,18 @@
  *   import_csv.c       CSV through libcsv: lines, header, native rows
  *   import_shopify.c   Shopify product CSV rows
  *   import_json.c      the native JSON document
- *   import_write.c     validation against the store and the upserts
+ *   import_record.c    the records: making, growing, freeing
+ *   import_write.c     products and variants: checks against the store, upserts
  *   import_category.c  category paths: lookup, creation, consistency
+ *   import_pickup.c    pickup points: upserts and their R*Tree entries
  *   import_value.c     pure parsers of cell values (prices, slugs, lists, ...)
- *   import_progress.c  the progress bar / progress lines and the row counters
+ *   import_progress.c  the progress bar on a terminal, progress lines elsewhere
  *   sanitize.c         description HTML (catalog_sanitize_html)
  *
  * The readers turn rows into records (catalog_import_product, _category, _pickup)
- * and hand each complete record to import_write.c, which frees it.  Records own
- * their strings (malloc) and JSON values (a reference each).
+ * and hand each complete record to its writer (catalog_import_write_*), which
+ * frees it.  Records own their strings (malloc) and JSON values (a reference
+ * each).
  *
  * Field modes.  A record says per field whether the import sets it, keeps what
  * the store has (an empty cell, a missing column), or sets it only when the
@@ -36,13 +39,13 @@
 #define CATALOG_IMPORT_COLUMNS_MAX 256
 #define CATALOG_IMPORT_SLUG_MAX 100
 #define CATALOG_IMPORT_SKU_MAX 64
-#define CATALOG_IMPORT_CODE_MAX 64      /* pickup point code */
-#define CATALOG_IMPORT_TEXT_MAX 500     /* titles, names, brand, option values */
-#define CATALOG_IMPORT_KEY_MAX 100      /* attribute and option names */
+#define CATALOG_IMPORT_CODE_MAX 64                  /* pickup point code */
+#define CATALOG_IMPORT_TEXT_MAX 500                 /* titles, names, brand, option values */
+#define CATALOG_IMPORT_KEY_MAX 100                  /* attribute and option names */
 #define CATALOG_IMPORT_DESCRIPTION_MAX (256 * 1024) /* bytes of description HTML */
 #define CATALOG_IMPORT_URL_MAX 2048
-#define CATALOG_IMPORT_IMAGES_MAX 50    /* per product */
-#define CATALOG_IMPORT_PAIRS_MAX 100    /* attributes or options per record */
+#define CATALOG_IMPORT_IMAGES_MAX 50     /* per product */
+#define CATALOG_IMPORT_PAIRS_MAX 100     /* attributes or options per record */
 #define CATALOG_IMPORT_VARIANTS_MAX 2048 /* per product (Shopify's own limit) */
 #define CATALOG_IMPORT_CATEGORY_DEPTH_MAX 8
 #define CATALOG_IMPORT_PRICE_MAX INT64_C(999999999999999) /* minor units */
@@ -65,6 +68,8 @@
 #define CATALOG_IMPORT_PROGRESS_PLAIN_STEP 10
 #define CATALOG_IMPORT_PROGRESS_BAR_WIDTH 24
 
+#define CATALOG_IMPORT_PICKUP_STATEMENTS 4 /* import_pickup.c prepares them */
+
 /* ----------------------------------------------------------------- records */
 
 typedef enum {
@@ -85,12 +90,12 @@ typedef struct catalog_import_row {
 } catalog_import_row;
 
 typedef struct catalog_import_variant {
-    int row;              /* index into the product's rows */
+    int row; /* index into the product's rows */
     char *sku;
-    json_t *options;      /* object of strings, or NULL: keep */
-    int64_t price;        /* minor units, or -1: keep */
-    char currency[4];     /* always set */
-    int64_t stock;        /* -1: keep (0 for a new variant) */
+    json_t *options;  /* object of strings, or NULL: keep */
+    int64_t price;    /* minor units, or -1: keep */
+    char currency[4]; /* always set */
+    int64_t stock;    /* -1: keep (0 for a new variant) */
     int bad;
 } catalog_import_variant;
 
@@ -113,16 +118,16 @@ typedef struct catalog_import_product {
     int nrows, rows_cap;
     catalog_import_variant *variants;
     int nvariants, variants_cap;
-    int bad;              /* a product-level reason: nothing of it is written */
+    int bad; /* a product-level reason: nothing of it is written */
 } catalog_import_product;
 
 typedef struct catalog_import_category {
     int line;
     char *slug;
-    int parent_given;     /* 0: keep (root when new) */
-    char *parent;         /* slug or NULL for the root */
+    int parent_given; /* 0: keep (root when new) */
+    char *parent;     /* slug or NULL for the root */
     catalog_import_text name_ru, name_en;
-    int64_t position;     /* -1: keep (after its siblings when new) */
+    int64_t position; /* -1: keep (after its siblings when new) */
 } catalog_import_category;
 
 typedef struct catalog_import_pickup {
@@ -137,7 +142,7 @@ typedef struct catalog_import_pickup {
 
 typedef enum {
     CATALOG_FORMAT_AUTO = 0,
-    CATALOG_FORMAT_CSV,     /* native CSV */
+    CATALOG_FORMAT_CSV, /* native CSV */
     CATALOG_FORMAT_JSON,
     CATALOG_FORMAT_SHOPIFY
 } catalog_import_format;
@@ -146,39 +151,40 @@ typedef struct catalog_import_counts {
     long created, updated, unchanged;
 } catalog_import_counts;
 
-typedef struct catalog_import_writer catalog_import_writer; /* import_write.c */
+typedef struct catalog_import_writer catalog_import_writer;         /* import_write.c */
 typedef struct catalog_import_categories catalog_import_categories; /* import_category.c */
-typedef struct catalog_import_seen catalog_import_seen;     /* import_value.c */
+typedef struct catalog_import_seen catalog_import_seen;             /* import_value.c */
 
 typedef struct catalog_import {
     souk_ctx *ctx;
-    const char *path;          /* as given on the command line: messages say it */
+    const char *path; /* as given on the command line: messages say it */
     catalog_import_format format;
     int dry_run, strict;
-    const char *lang;          /* "ru" or "en": the locale of Shopify texts */
-    char currency[4];          /* the default currency */
-    const char *data;          /* the whole file (borrowed from import.c) */
+    const char *lang; /* "ru" or "en": the locale of Shopify texts */
+    char currency[4]; /* the default currency */
+    const char *data; /* the whole file (borrowed from import.c) */
     size_t size;
 
     /* what happened */
-    long rows;                 /* data rows (CSV) or records (JSON) read */
-    long rows_estimate;        /* for the progress: lines of the file, or -1 */
-    size_t bytes_done;         /* how far the reader is */
+    long rows;          /* data rows (CSV) or records (JSON) read */
+    long rows_estimate; /* for the progress: lines of the file, or -1 */
+    size_t bytes_done;  /* how far the reader is */
     long bad_rows, warnings;
-    long products, variants;   /* written (new, updated or unchanged) */
-    catalog_import_counts items;   /* products and variants together */
+    long products, variants;     /* written (new, updated or unchanged) */
+    catalog_import_counts items; /* products and variants together */
     catalog_import_counts categories, pickups;
-    int fatal;                 /* the file as a whole is unusable: write nothing */
-    int compare_at_seen;       /* a Shopify compare-at price was ignored */
+    int fatal;           /* the file as a whole is unusable: write nothing */
+    int compare_at_seen; /* a Shopify compare-at price was ignored */
 
     /* the progress display (import_progress.c) */
     int tty;
     int64_t started_ms, last_draw_ms;
     int last_step;
-    int progress_shown;        /* a bar is on the terminal line */
+    int progress_shown; /* a bar is on the terminal line */
 
     catalog_import_writer *writer;
     catalog_import_categories *cats;
+    sqlite3_stmt *pickup_st[CATALOG_IMPORT_PICKUP_STATEMENTS]; /* import_pickup.c's */
     catalog_import_seen *seen_slugs, *seen_skus, *seen_categories, *seen_pickups;
 } catalog_import;
 
@@ -187,8 +193,7 @@ typedef struct catalog_import {
 /* "FILE:LINE: message" on stderr (the progress bar cleared first).  The caller
  * marks the row bad; catalog_import_fatal also sets im->fatal. */
 void catalog_import_error(catalog_import *im, int line, const char *fmt, ...) SOUK_PRINTF(3, 4);
-void catalog_import_warning(catalog_import *im, int line, const char *fmt, ...)
-    SOUK_PRINTF(3, 4);
+void catalog_import_warning(catalog_import *im, int line, const char *fmt, ...) SOUK_PRINTF(3, 4);
 void catalog_import_fatal(catalog_import *im, int line, const char *fmt, ...) SOUK_PRINTF(3, 4);
 
 /* ---------------------------------------------------------- progress */
@@ -203,7 +208,7 @@ void catalog_import_progress_clear(catalog_import *im);
 
 /* Each reads im->data and hands records to the writer; SOUK_ERR only for a
  * fatal problem (already reported).  Row problems are reported and counted. */
-int catalog_import_read_csv(catalog_import *im);      /* native and Shopify */
+int catalog_import_read_csv(catalog_import *im); /* native and Shopify */
 int catalog_import_read_json(catalog_import *im);
 
 /* import_shopify.c, called by import_csv.c: header (SOUK_ERR when unusable), each
@@ -216,7 +221,7 @@ void catalog_shopify_free(catalog_shopify *sh);
 
 /* ------------------------------------------------------------- writer */
 
-int catalog_import_writer_open(catalog_import *im);   /* prepares the statements */
+int catalog_import_writer_open(catalog_import *im); /* prepares the statements */
 void catalog_import_writer_close(catalog_import *im);
 /* Validate against the store and upsert; takes ownership of the record (freed).
  * SOUK_ERR only for a failure of the database itself (already reported). */
@@ -225,6 +230,20 @@ int catalog_import_write_category(catalog_import *im, catalog_import_category *c
 int catalog_import_write_pickup(catalog_import *im, catalog_import_pickup *pp);
 /* After the records: bring the search index up to date. */
 int catalog_import_reindex(catalog_import *im);
+
+/* Helpers the writers share (import_write.c). */
+/* Step a statement that returns no rows, then reset it and clear its bindings:
+ * SQLITE_DONE or the error code. */
+int catalog_import_step(sqlite3_stmt *st);
+/* Whether an error code is the store refusing one record (a constraint), rather
+ * than a failure of the store (disk full, I/O) that ends the import. */
+int catalog_import_refused(int rc);
+const char *catalog_import_db_message(catalog_import *im);
+/* A text column, "" for NULL (borrowed from the statement). */
+const char *catalog_import_column_text(sqlite3_stmt *st, int i);
+/* Put a text field into *slot (the stored value, or NULL for a new record; freed
+ * and replaced when it changes).  Returns 1 when the value changed. */
+int catalog_import_apply_text(char **slot, const catalog_import_text *t, int is_new);
 
 /* ---------------------------------------------------------- categories */
 
@@ -263,14 +282,13 @@ void catalog_import_text_clear(catalog_import_text *t);
 
 /* Decimal major units ("1990.50") into minor units of a currency with decimals
  * digits, by integer arithmetic. */
-int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *err,
-                               size_t errlen);
+int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *err, size_t errlen);
 /* Minor-unit digits of an ISO 4217 currency (2 for RUB). */
 int catalog_import_currency_decimals(const char *code);
 int catalog_import_parse_currency(const char *s, char out[4], char *err, size_t errlen);
 /* A whole number in [min, max]; negative values only when min < 0. */
-int catalog_import_parse_int(const char *s, int64_t min, int64_t max, int64_t *out,
-                             char *err, size_t errlen);
+int catalog_import_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
+                             size_t errlen);
 /* yes/no, true/false, 1/0, да/нет (any case). */
 int catalog_import_parse_bool(const char *s, int *out, char *err, size_t errlen);
 /* draft / active / archived. */
@@ -309,9 +327,14 @@ int catalog_import_parse_images(const char *s, json_t **out, char *err, size_t e
  * malloc'ed into *out. */
 #define CATALOG_IMPORT_MEDIA_PREFIX "/media/"
 int catalog_import_check_url(const char *s, char **out, char *err, size_t errlen);
+/* Room for a reason, and for a whole number as text. */
+#define CATALOG_IMPORT_REASON_MAX 256
+#define CATALOG_IMPORT_NUMBER_MAX 32
+
 /* A value for a message: at most CATALOG_IMPORT_QUOTE_MAX bytes of s (cut at a
  * character boundary, "..." added), controls shown as '?'.  Returns buf. */
 #define CATALOG_IMPORT_QUOTE_MAX 60
+#define CATALOG_IMPORT_QUOTE_BUF (CATALOG_IMPORT_QUOTE_MAX + 8) /* with "..." and NUL */
 const char *catalog_import_quote(const char *s, char *buf, size_t size);
 /* Whether len bytes are valid UTF-8; *bad_at gets the offset of the first bad
  * byte. */

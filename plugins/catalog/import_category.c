@@ -271,7 +271,7 @@ static int apply_names(catalog_import *im, int line, cat_entry *e, const char *g
                        const char *const field[2])
 {
     int changed = 0;
-    char q1[CATALOG_IMPORT_QUOTE_MAX + 8], q2[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q1[CATALOG_IMPORT_QUOTE_BUF], q2[CATALOG_IMPORT_QUOTE_BUF];
     for (int l = RU; l <= EN; l++) {
         if (!given[l])
             continue;
@@ -355,7 +355,7 @@ static int split_names(catalog_import *im, int line, const char *field, const ch
         return SOUK_ERR;
     }
     for (int i = 0; i < n; i++) {
-        char *clean = NULL, why[160];
+        char *clean = NULL, why[CATALOG_IMPORT_REASON_MAX];
         if (catalog_import_clean_text(parts[i], CATALOG_IMPORT_TEXT_MAX, &clean, why, sizeof why) !=
                 SOUK_OK ||
             !clean) {
@@ -378,7 +378,7 @@ int catalog_import_category_path(catalog_import *im, int line, const char *path,
 {
     char *slugs[CATALOG_IMPORT_CATEGORY_DEPTH_MAX], *names[2][CATALOG_IMPORT_CATEGORY_DEPTH_MAX];
     static const char *const field[2] = {"category_ru", "category_en"};
-    char why[160], q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char why[CATALOG_IMPORT_REASON_MAX], q[CATALOG_IMPORT_QUOTE_BUF];
     int levels = split(path, CATEGORY_PATH_SEP, slugs, CATALOG_IMPORT_CATEGORY_DEPTH_MAX);
     if (levels < 0) {
         catalog_import_error(im, line, "category: '%s' is deeper than %d levels",

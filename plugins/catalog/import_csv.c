@@ -20,44 +20,60 @@
 /* The native columns.  Those before C_SKU describe the product and must agree on
  * every row of a product; the others describe the row's variant. */
 enum {
-    C_SLUG, C_CATEGORY, C_CATEGORY_RU, C_CATEGORY_EN, C_BRAND, C_TITLE_RU, C_TITLE_EN,
-    C_DESCRIPTION_RU, C_DESCRIPTION_EN, C_STATUS, C_FEATURED, C_ATTRIBUTES, C_ATTRIBUTES_RU,
-    C_ATTRIBUTES_EN, C_IMAGES,
-    C_SKU, C_OPTIONS, C_PRICE, C_CURRENCY, C_STOCK,
+    C_SLUG,
+    C_CATEGORY,
+    C_CATEGORY_RU,
+    C_CATEGORY_EN,
+    C_BRAND,
+    C_TITLE_RU,
+    C_TITLE_EN,
+    C_DESCRIPTION_RU,
+    C_DESCRIPTION_EN,
+    C_STATUS,
+    C_FEATURED,
+    C_ATTRIBUTES,
+    C_ATTRIBUTES_RU,
+    C_ATTRIBUTES_EN,
+    C_IMAGES,
+    C_SKU,
+    C_OPTIONS,
+    C_PRICE,
+    C_CURRENCY,
+    C_STOCK,
     C_COUNT
 };
 
 static const char *const COLUMNS[C_COUNT] = {
-    "slug", "category", "category_ru", "category_en", "brand", "title_ru", "title_en",
-    "description_ru", "description_en", "status", "featured", "attributes", "attributes_ru",
-    "attributes_en", "images",
-    "sku", "options", "price", "currency", "stock",
+    "slug",     "category",   "category_ru",    "category_en",    "brand",
+    "title_ru", "title_en",   "description_ru", "description_en", "status",
+    "featured", "attributes", "attributes_ru",  "attributes_en",  "images",
+    "sku",      "options",    "price",          "currency",       "stock",
 };
 
 #define CSV_FIELDS_INITIAL 32
 #define CSV_BUF_INITIAL 4096
-#define CSV_REASON_MAX 256
+#define CSV_COLUMN_LIST_MAX 512 /* the known columns, listed in a message */
 
 typedef struct csv_reader {
     catalog_import *im;
     struct csv_parser parser;
-    int line;          /* the physical line being fed (1-based) */
-    int row_line;      /* the line the current row started on */
-    int end_line;      /* the line the last complete row ended on */
-    char *buf;         /* the current row's fields, each NUL-terminated */
+    int line;     /* the physical line being fed (1-based) */
+    int row_line; /* the line the current row started on */
+    int end_line; /* the line the last complete row ended on */
+    char *buf;    /* the current row's fields, each NUL-terminated */
     size_t len, cap;
-    size_t *offs;      /* start of each field in buf */
-    char **fields;     /* pointers handed to the row functions */
+    size_t *offs;  /* start of each field in buf */
+    char **fields; /* pointers handed to the row functions */
     int nf, fields_cap;
-    int overflow;      /* the row has more than CATALOG_IMPORT_COLUMNS_MAX fields */
-    int nul;           /* a field held a NUL byte */
+    int overflow; /* the row has more than CATALOG_IMPORT_COLUMNS_MAX fields */
+    int nul;      /* a field held a NUL byte */
     int have_header;
     int ncols;
-    int col[C_COUNT];  /* header position of each native column, or -1 */
+    int col[C_COUNT]; /* header position of each native column, or -1 */
     catalog_shopify *sh;
-    catalog_import_product *cur;   /* the product being collected */
-    char *first[C_SKU];            /* its product columns as its first row had them */
-    int stop;          /* a fatal problem: the rest is ignored */
+    catalog_import_product *cur; /* the product being collected */
+    char *first[C_SKU];          /* its product columns as its first row had them */
+    int stop;                    /* a fatal problem: the rest is ignored */
 } csv_reader;
 
 /* -------------------------------------------------------------- callbacks */
@@ -147,8 +163,8 @@ static void on_row(int c, void *ud)
     catalog_import *im = r->im;
     if (!r->have_header) {
         if (overflow || nul) {
-            catalog_import_fatal(im, line, "the header %s", overflow ? "has too many columns"
-                                                                     : "holds a NUL byte");
+            catalog_import_fatal(im, line, "the header %s",
+                                 overflow ? "has too many columns" : "holds a NUL byte");
             r->stop = 1;
             return;
         }
@@ -164,8 +180,10 @@ static void on_row(int c, void *ud)
         else if (nul)
             catalog_import_error(im, line, "a field holds a NUL byte");
         else
-            catalog_import_error(im, line, "%d fields, but the header has %d (a comma in a "
-                                 "value must be inside double quotes)", n, r->ncols);
+            catalog_import_error(im, line,
+                                 "%d fields, but the header has %d (a comma in a "
+                                 "value must be inside double quotes)",
+                                 n, r->ncols);
         im->bad_rows++;
         im->rows++;
         return;
@@ -218,9 +236,9 @@ static int header_row(csv_reader *r, char **fields, int n)
         int c = 0;
         while (c < C_COUNT && strcmp(fields[i], COLUMNS[c]) != 0)
             c++;
-        char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+        char q[CATALOG_IMPORT_QUOTE_BUF];
         if (c == C_COUNT) {
-            char list[512] = "";
+            char list[CSV_COLUMN_LIST_MAX] = "";
             for (int k = 0; k < C_COUNT; k++)
                 snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k ? ", " : "",
                          COLUMNS[k]);
@@ -235,7 +253,8 @@ static int header_row(csv_reader *r, char **fields, int n)
         r->col[c] = i;
     }
     if (r->col[C_SLUG] < 0 || r->col[C_SKU] < 0) {
-        catalog_import_fatal(im, line, "the header has no '%s' column (a native import needs "
+        catalog_import_fatal(im, line,
+                             "the header has no '%s' column (a native import needs "
                              "at least slug and sku; see docs/catalog.md)",
                              r->col[C_SLUG] < 0 ? "slug" : "sku");
         return SOUK_ERR;
@@ -275,7 +294,7 @@ static void bad(csv_reader *r, int line, int c, const char *why)
 static int attribute_columns(csv_reader *r, int line, char **fields, int n)
 {
     catalog_import_product *p = r->cur;
-    char why[CSV_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     const char *shared = cell(r, fields, n, C_ATTRIBUTES);
     const char *per[2] = {cell(r, fields, n, C_ATTRIBUTES_RU), cell(r, fields, n, C_ATTRIBUTES_EN)};
     if (*shared && (*per[0] || *per[1])) {
@@ -310,7 +329,7 @@ static int attribute_columns(csv_reader *r, int line, char **fields, int n)
 static int product_columns(csv_reader *r, int line, char **fields, int n)
 {
     catalog_import_product *p = r->cur;
-    char why[CSV_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     int errors = 0;
     const char *v;
     if (catalog_import_check_slug(p->slug, why, sizeof why) != SOUK_OK)
@@ -322,8 +341,8 @@ static int product_columns(csv_reader *r, int line, char **fields, int n)
     const char *names_ru = cell(r, fields, n, C_CATEGORY_RU);
     const char *names_en = cell(r, fields, n, C_CATEGORY_EN);
     if ((*names_ru || *names_en) && !*v)
-        bad(r, line, *names_ru ? C_CATEGORY_RU : C_CATEGORY_EN,
-            "names without a category path"), errors++;
+        bad(r, line, *names_ru ? C_CATEGORY_RU : C_CATEGORY_EN, "names without a category path"),
+            errors++;
     p->category_names_ru = *names_ru ? strdup(names_ru) : NULL;
     p->category_names_en = *names_en ? strdup(names_en) : NULL;
     p->category_names_mode = CATALOG_FIELD_SET;
@@ -375,7 +394,7 @@ static int variant_columns(csv_reader *r, int line, char **fields, int n,
                            catalog_import_variant *var)
 {
     catalog_import *im = r->im;
-    char why[CSV_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     int errors = 0;
     const char *v = cell(r, fields, n, C_SKU);
     if (catalog_import_check_sku(v, why, sizeof why) != SOUK_OK)
@@ -389,12 +408,12 @@ static int variant_columns(csv_reader *r, int line, char **fields, int n,
         catalog_import_parse_currency(v, var->currency, why, sizeof why) != SOUK_OK)
         bad(r, line, C_CURRENCY, why), errors++;
     if (*(v = cell(r, fields, n, C_PRICE)) &&
-        catalog_import_parse_price(v, catalog_import_currency_decimals(var->currency),
-                                   &var->price, why, sizeof why) != SOUK_OK)
+        catalog_import_parse_price(v, catalog_import_currency_decimals(var->currency), &var->price,
+                                   why, sizeof why) != SOUK_OK)
         bad(r, line, C_PRICE, why), errors++;
     if (*(v = cell(r, fields, n, C_STOCK)) &&
-        catalog_import_parse_int(v, 0, CATALOG_IMPORT_STOCK_MAX, &var->stock, why,
-                                 sizeof why) != SOUK_OK)
+        catalog_import_parse_int(v, 0, CATALOG_IMPORT_STOCK_MAX, &var->stock, why, sizeof why) !=
+            SOUK_OK)
         bad(r, line, C_STOCK, why), errors++;
     return errors;
 }
@@ -435,7 +454,8 @@ static void native_row(csv_reader *r, int line, char **fields, int n)
         for (int c = C_SLUG + 1; c < C_SKU; c++) {
             const char *v = cell(r, fields, n, c);
             if (*v && r->first[c] && strcmp(v, r->first[c]) != 0) {
-                catalog_import_error(im, line, "%s: differs from line %d, the first row of "
+                catalog_import_error(im, line,
+                                     "%s: differs from line %d, the first row of "
                                      "product '%s' (leave it empty on the later rows)",
                                      COLUMNS[c], r->cur->rows[0].line, r->cur->slug);
                 row_bad = 1;
@@ -478,7 +498,10 @@ static unsigned char guess_delimiter(const char *p, const char *end)
     return ',';
 }
 
-static int space_only(unsigned char c) { return c == CSV_SPACE; }
+static int space_only(unsigned char c)
+{
+    return c == CSV_SPACE;
+}
 
 int catalog_import_read_csv(catalog_import *im)
 {
@@ -494,14 +517,17 @@ int catalog_import_read_csv(catalog_import *im)
         int line = 1;
         for (const char *p = data; p < data + bad_at; p++)
             line += *p == '\n';
-        catalog_import_fatal(im, line, "not valid UTF-8 (save the file as UTF-8; spreadsheets "
+        catalog_import_fatal(im, line,
+                             "not valid UTF-8 (save the file as UTF-8; spreadsheets "
                              "call it \"CSV UTF-8\")");
         return SOUK_ERR;
     }
-    long lines = 0;
+    /* the progress's total: the lines after the header (an upper bound of the
+     * rows, as a quoted value may span lines) */
+    long lines = end > data && end[-1] != '\n';
     for (const char *p = data; p < end && (p = memchr(p, '\n', (size_t)(end - p))); p++)
         lines++;
-    im->rows_estimate = lines > 0 ? lines : 1;
+    im->rows_estimate = lines > 1 ? lines - 1 : 1;
     catalog_import_progress_start(im);
 
     if (csv_init(&r.parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
@@ -519,7 +545,8 @@ int catalog_import_read_csv(catalog_import *im)
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t len = nl ? (size_t)(nl + 1 - p) : (size_t)(end - p);
         if (csv_parse(&r.parser, p, len, on_field, on_row, &r) != len) {
-            catalog_import_fatal(im, r.line, "CSV syntax error: %s (a value with a quote, "
+            catalog_import_fatal(im, r.line,
+                                 "CSV syntax error: %s (a value with a quote, "
                                  "comma or line break must be in double quotes, its quotes "
                                  "doubled: \"a \"\"b\"\"\")",
                                  csv_strerror(csv_error(&r.parser)));
@@ -531,7 +558,8 @@ int catalog_import_read_csv(catalog_import *im)
     }
     if (!r.stop && csv_fini(&r.parser, on_field, on_row, &r) != 0) {
         /* the unfinished row started after the last complete one */
-        catalog_import_fatal(im, r.end_line + 1, "CSV syntax error: the file ends inside a "
+        catalog_import_fatal(im, r.end_line + 1,
+                             "CSV syntax error: the file ends inside a "
                              "quoted value (a quote opened on this line or later is never "
                              "closed)");
         r.stop = 1;

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JSON_REASON_MAX 256
+#define JSON_PREFIX_MAX 48 /* "variants[123]." */
 #define JSON_RECORD_FLAGS (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES)
 
 typedef struct json_reader {
@@ -66,8 +66,9 @@ static int unknown_fields(catalog_import *im, int line, json_t *obj, const char 
     int errors = 0;
     const char *k;
     json_t *v;
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
-    json_object_foreach(obj, k, v) {
+    char q[CATALOG_IMPORT_QUOTE_BUF];
+    json_object_foreach(obj, k, v)
+    {
         int i = 0;
         while (known[i] && strcmp(known[i], k) != 0)
             i++;
@@ -99,17 +100,16 @@ static int get_string(catalog_import *im, int line, json_t *obj, const char *key
 }
 
 /* A plain text field into t (mode SET); returns the number of problems. */
-static int get_text(catalog_import *im, int line, json_t *obj, const char *key,
-                    const char *prefix, catalog_import_text *t)
+static int get_text(catalog_import *im, int line, json_t *obj, const char *key, const char *prefix,
+                    catalog_import_text *t)
 {
     const char *s;
-    char why[JSON_REASON_MAX], *clean = NULL;
+    char why[CATALOG_IMPORT_REASON_MAX], *clean = NULL;
     if (get_string(im, line, obj, key, prefix, &s) < 0)
         return 1;
     if (!s)
         return 0;
-    if (catalog_import_clean_text(s, CATALOG_IMPORT_TEXT_MAX, &clean, why, sizeof why) !=
-        SOUK_OK) {
+    if (catalog_import_clean_text(s, CATALOG_IMPORT_TEXT_MAX, &clean, why, sizeof why) != SOUK_OK) {
         catalog_import_error(im, line, "%s%s: %s", prefix, key, why);
         return 1;
     }
@@ -121,7 +121,7 @@ static int get_text(catalog_import *im, int line, json_t *obj, const char *key,
 static int get_slug(catalog_import *im, int line, json_t *obj, const char *key, char **out)
 {
     const char *s;
-    char why[JSON_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     *out = NULL;
     if (get_string(im, line, obj, key, "", &s) < 0)
         return 1;
@@ -140,11 +140,11 @@ static int get_slug(catalog_import *im, int line, json_t *obj, const char *key, 
 /* ------------------------------------------------------------------ products */
 
 static const char *const PRODUCT_FIELDS[] = {
-    "slug", "category", "category_ru", "category_en", "brand", "title_ru", "title_en",
-    "description_ru", "description_en", "status", "featured", "attributes", "images",
-    "variants", NULL};
-static const char *const VARIANT_FIELDS[] = {"sku", "options", "price", "price_minor",
-                                             "currency", "stock", NULL};
+    "slug",     "category",   "category_ru",    "category_en",    "brand",
+    "title_ru", "title_en",   "description_ru", "description_en", "status",
+    "featured", "attributes", "images",         "variants",       NULL};
+static const char *const VARIANT_FIELDS[] = {"sku",      "options", "price", "price_minor",
+                                             "currency", "stock",   NULL};
 
 /* The price of a variant: "1990.50" (exact decimal text), 1990 (whole units) or
  * price_minor 199050.  A number with a fraction is refused: it is a binary
@@ -153,7 +153,7 @@ static int variant_price(catalog_import *im, int line, json_t *v, const char *pr
                          catalog_import_variant *var)
 {
     json_t *price = json_object_get(v, "price"), *minor = json_object_get(v, "price_minor");
-    char why[JSON_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     int decimals = catalog_import_currency_decimals(var->currency);
     if (price && minor) {
         catalog_import_error(im, line, "%sprice: give price or price_minor, not both", prefix);
@@ -162,9 +162,10 @@ static int variant_price(catalog_import *im, int line, json_t *v, const char *pr
     if (minor && !json_is_null(minor)) {
         if (!json_is_integer(minor) || json_integer_value(minor) < 0 ||
             json_integer_value(minor) > CATALOG_IMPORT_PRICE_MAX) {
-            catalog_import_error(im, line, "%sprice_minor: expected a whole number of minor "
-                                 "units from 0 to %lld", prefix,
-                                 (long long)CATALOG_IMPORT_PRICE_MAX);
+            catalog_import_error(im, line,
+                                 "%sprice_minor: expected a whole number of minor "
+                                 "units from 0 to %lld",
+                                 prefix, (long long)CATALOG_IMPORT_PRICE_MAX);
             return 1;
         }
         var->price = json_integer_value(minor);
@@ -181,7 +182,7 @@ static int variant_price(catalog_import *im, int line, json_t *v, const char *pr
         return 0;
     }
     if (json_is_integer(price)) {
-        char text[32];
+        char text[CATALOG_IMPORT_NUMBER_MAX];
         snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(price));
         if (catalog_import_parse_price(text, decimals, &var->price, why, sizeof why) != SOUK_OK) {
             catalog_import_error(im, line, "%sprice: %s", prefix, why);
@@ -189,15 +190,17 @@ static int variant_price(catalog_import *im, int line, json_t *v, const char *pr
         }
         return 0;
     }
-    catalog_import_error(im, line, "%sprice: give it as text (\"1990.50\") or price_minor: a "
-                         "number with a fraction is not exact", prefix);
+    catalog_import_error(im, line,
+                         "%sprice: give it as text (\"1990.50\") or price_minor: a "
+                         "number with a fraction is not exact",
+                         prefix);
     return 1;
 }
 
 static int variant_record(catalog_import *im, int line, json_t *v, int index,
                           catalog_import_variant *var)
 {
-    char prefix[48], why[JSON_REASON_MAX];
+    char prefix[JSON_PREFIX_MAX], why[CATALOG_IMPORT_REASON_MAX];
     snprintf(prefix, sizeof prefix, "variants[%d].", index);
     memcpy(var->currency, im->currency, sizeof var->currency);
     if (!json_is_object(v)) {
@@ -247,7 +250,7 @@ static int variant_record(catalog_import *im, int line, json_t *v, int index,
 static int product_record(catalog_import *im, int line, json_t *obj)
 {
     catalog_import_product *p = catalog_import_product_new();
-    char why[JSON_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     if (!p || !catalog_import_product_row(p, line)) {
         catalog_import_product_free(p);
         catalog_import_fatal(im, line, "out of memory");
@@ -336,13 +339,14 @@ static int product_record(catalog_import *im, int line, json_t *obj)
             p->images = json_array();
             size_t i;
             json_t *u;
-            json_array_foreach(v, i, u) {
+            json_array_foreach(v, i, u)
+            {
                 char *url = NULL;
                 if (!json_is_string(u)) {
                     catalog_import_error(im, line, "images[%zu]: expected a string", i);
                     errors++;
-                } else if (catalog_import_check_url(json_string_value(u), &url, why,
-                                                    sizeof why) != SOUK_OK) {
+                } else if (catalog_import_check_url(json_string_value(u), &url, why, sizeof why) !=
+                           SOUK_OK) {
                     catalog_import_error(im, line, "images[%zu]: %s", i, why);
                     errors++;
                 } else if (i >= CATALOG_IMPORT_IMAGES_MAX) {
@@ -371,7 +375,8 @@ static int product_record(catalog_import *im, int line, json_t *obj)
     } else {
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item) {
+        json_array_foreach(v, i, item)
+        {
             catalog_import_variant *var = catalog_import_product_variant(p);
             if (!var) {
                 catalog_import_product_free(p);
@@ -387,8 +392,8 @@ static int product_record(catalog_import *im, int line, json_t *obj)
 
 /* ---------------------------------------------------------------- categories */
 
-static const char *const CATEGORY_FIELDS[] = {"slug", "parent", "name_ru", "name_en", "position",
-                                              NULL};
+static const char *const CATEGORY_FIELDS[] = {"slug",    "parent",   "name_ru",
+                                              "name_en", "position", NULL};
 
 static int category_record(catalog_import *im, int line, json_t *obj)
 {
@@ -438,8 +443,8 @@ static int category_record(catalog_import *im, int line, json_t *obj)
 
 /* ------------------------------------------------------------- pickup points */
 
-static const char *const PICKUP_FIELDS[] = {"code", "name_ru", "name_en", "address_ru",
-                                            "address_en", "hours", "lat", "lon", NULL};
+static const char *const PICKUP_FIELDS[] = {
+    "code", "name_ru", "name_en", "address_ru", "address_en", "hours", "lat", "lon", NULL};
 
 static int coordinate(catalog_import *im, int line, json_t *obj, const char *key, double limit,
                       double *out)
@@ -477,7 +482,7 @@ static int pickup_record(catalog_import *im, int line, json_t *obj)
             catalog_import_error(im, line, "code: missing");
             errors++;
         } else {
-            char why[JSON_REASON_MAX];
+            char why[CATALOG_IMPORT_REASON_MAX];
             if (catalog_import_check_sku(code, why, sizeof why) != SOUK_OK ||
                 strlen(code) > CATALOG_IMPORT_CODE_MAX) {
                 catalog_import_error(im, line, "code: %s",
@@ -566,8 +571,9 @@ int catalog_import_read_json(catalog_import *im)
 
     if (im->size >= 3 && memcmp(r.p, "\xEF\xBB\xBF", 3) == 0)
         r.p += 3;
-    if (expect(&r, '{', "an object: {\"categories\": [...], \"products\": [...], "
-                        "\"pickup_points\": [...]}") != SOUK_OK)
+    if (expect(&r, '{',
+               "an object: {\"categories\": [...], \"products\": [...], "
+               "\"pickup_points\": [...]}") != SOUK_OK)
         return SOUK_ERR;
     skip_ws(&r);
     if (r.p < r.end && *r.p == '}') {
@@ -583,14 +589,14 @@ int catalog_import_read_json(catalog_import *im)
             for (int i = 0; i < 3 && json_is_string(key); i++)
                 if (strcmp(json_string_value(key), names[i]) == 0)
                     which = i;
-            char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+            char q[CATALOG_IMPORT_QUOTE_BUF];
             if (which < 0 || done[which]) {
                 if (json_is_string(key))
-                    catalog_import_fatal(im, line, "JSON: %s section '%s' (the sections are "
+                    catalog_import_fatal(im, line,
+                                         "JSON: %s section '%s' (the sections are "
                                          "categories, products and pickup_points)",
                                          which < 0 ? "unknown" : "a second",
-                                         catalog_import_quote(json_string_value(key), q,
-                                                              sizeof q));
+                                         catalog_import_quote(json_string_value(key), q, sizeof q));
                 else
                     catalog_import_fatal(im, line, "JSON: expected a section name");
                 json_decref(key);

@@ -20,7 +20,7 @@
 
 #include <time.h>
 
-#define PROGRESS_PLAIN_MIN_ROWS 1000    /* smaller files get time-based lines only */
+#define PROGRESS_PLAIN_MIN_ROWS 1000       /* smaller files get time-based lines only */
 #define PROGRESS_PLAIN_MIN_BYTES (1 << 20) /* the same for files without a row count */
 #define PROGRESS_NUM_MAX 32
 
@@ -101,8 +101,7 @@ void catalog_import_progress(catalog_import *im)
     if (!im->tty) {
         if (im->rows_estimate > 0)
             fprintf(stderr, "import: %ld/%ld rows (%d%%), %ld rows/s, ETA %s\n", im->rows,
-                    im->rows_estimate, percent, rate,
-                    eta_text(eta, eta_buf, sizeof eta_buf, 1));
+                    im->rows_estimate, percent, rate, eta_text(eta, eta_buf, sizeof eta_buf, 1));
         else
             fprintf(stderr, "import: %ld records (%d%%), %ld records/s, ETA %s\n", im->rows,
                     percent, rate, eta_text(eta, eta_buf, sizeof eta_buf, 1));

@@ -18,23 +18,57 @@
 #include <string.h>
 
 enum {
-    S_HANDLE, S_TITLE, S_BODY, S_VENDOR, S_TYPE, S_TAGS, S_PUBLISHED,
-    S_OPT1_NAME, S_OPT1_VALUE, S_OPT2_NAME, S_OPT2_VALUE, S_OPT3_NAME, S_OPT3_VALUE,
-    S_SKU, S_QTY, S_PRICE, S_COMPARE_AT, S_IMAGE_SRC, S_IMAGE_POSITION, S_VARIANT_IMAGE,
+    S_HANDLE,
+    S_TITLE,
+    S_BODY,
+    S_VENDOR,
+    S_TYPE,
+    S_TAGS,
+    S_PUBLISHED,
+    S_OPT1_NAME,
+    S_OPT1_VALUE,
+    S_OPT2_NAME,
+    S_OPT2_VALUE,
+    S_OPT3_NAME,
+    S_OPT3_VALUE,
+    S_SKU,
+    S_QTY,
+    S_PRICE,
+    S_COMPARE_AT,
+    S_IMAGE_SRC,
+    S_IMAGE_POSITION,
+    S_VARIANT_IMAGE,
     S_STATUS,
     S_COUNT
 };
 
 /* Header names as Shopify writes them (compared lower-cased). */
 static const char *const SHOPIFY_COLUMNS[S_COUNT] = {
-    "Handle", "Title", "Body (HTML)", "Vendor", "Type", "Tags", "Published",
-    "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value", "Option3 Name",
-    "Option3 Value", "Variant SKU", "Variant Inventory Qty", "Variant Price",
-    "Variant Compare At Price", "Image Src", "Image Position", "Variant Image", "Status",
+    "Handle",
+    "Title",
+    "Body (HTML)",
+    "Vendor",
+    "Type",
+    "Tags",
+    "Published",
+    "Option1 Name",
+    "Option1 Value",
+    "Option2 Name",
+    "Option2 Value",
+    "Option3 Name",
+    "Option3 Value",
+    "Variant SKU",
+    "Variant Inventory Qty",
+    "Variant Price",
+    "Variant Compare At Price",
+    "Image Src",
+    "Image Position",
+    "Variant Image",
+    "Status",
 };
 
 #define SHOPIFY_OPTIONS 3
-#define SHOPIFY_REASON_MAX 256
+#define SHOPIFY_NAME_MAX 64 /* a column name, lower-cased */
 /* A product without options has one variant with Option1 "Title" = "Default Title". */
 #define SHOPIFY_DEFAULT_OPTION_NAME "Title"
 #define SHOPIFY_DEFAULT_OPTION_VALUE "Default Title"
@@ -49,11 +83,11 @@ struct catalog_shopify {
     catalog_import *im;
     int col[S_COUNT];
     catalog_import_product *cur;
-    char *handle;                      /* as written in the file */
+    char *handle; /* as written in the file */
     char *option_names[SHOPIFY_OPTIONS];
     shopify_image *images;
     int nimages, images_cap;
-    int variant_rows;                  /* for generated SKUs: "<handle>-<n>" */
+    int variant_rows; /* for generated SKUs: "<handle>-<n>" */
     int fatal;
 };
 
@@ -67,7 +101,7 @@ catalog_shopify *catalog_shopify_new(catalog_import *im, char **names, int ncols
     sh->im = im;
     for (int c = 0; c < S_COUNT; c++) {
         sh->col[c] = -1;
-        char lower[64];
+        char lower[SHOPIFY_NAME_MAX];
         size_t n = 0;
         for (const char *p = SHOPIFY_COLUMNS[c]; *p && n < sizeof lower - 1; p++)
             lower[n++] = (char)(*p >= 'A' && *p <= 'Z' ? *p + ('a' - 'A') : *p);
@@ -77,7 +111,8 @@ catalog_shopify *catalog_shopify_new(catalog_import *im, char **names, int ncols
                 sh->col[c] = i;
     }
     if (sh->col[S_HANDLE] < 0) {
-        catalog_import_fatal(im, 1, "not a Shopify product export: there is no 'Handle' "
+        catalog_import_fatal(im, 1,
+                             "not a Shopify product export: there is no 'Handle' "
                              "column");
         free(sh);
         return NULL;
@@ -150,8 +185,10 @@ static void flush(catalog_shopify *sh)
         p->images = json_array();
         int n = sh->nimages;
         if (n > CATALOG_IMPORT_IMAGES_MAX) {
-            catalog_import_warning(sh->im, p->rows[0].line, "product '%s' has %d images; the "
-                                   "first %d are imported", p->slug, n, CATALOG_IMPORT_IMAGES_MAX);
+            catalog_import_warning(sh->im, p->rows[0].line,
+                                   "product '%s' has %d images; the "
+                                   "first %d are imported",
+                                   p->slug, n, CATALOG_IMPORT_IMAGES_MAX);
             n = CATALOG_IMPORT_IMAGES_MAX;
         }
         for (int i = 0; i < n; i++)
@@ -180,10 +217,11 @@ static json_t *tags_value(const char *tags)
     for (const char *p = tags; *p;) {
         p += strspn(p, " \t,");
         size_t len = strcspn(p, ",");
-        char *one = strndup(p, len), *clean = NULL, why[SHOPIFY_REASON_MAX];
+        char *one = strndup(p, len), *clean = NULL, why[CATALOG_IMPORT_REASON_MAX];
         p += len;
-        if (one && catalog_import_clean_text(one, CATALOG_IMPORT_TEXT_MAX, &clean, why,
-                                             sizeof why) == SOUK_OK &&
+        if (one &&
+            catalog_import_clean_text(one, CATALOG_IMPORT_TEXT_MAX, &clean, why, sizeof why) ==
+                SOUK_OK &&
             clean && json_array_size(list) < CATALOG_IMPORT_PAIRS_MAX)
             json_array_append_new(list, json_string(clean));
         free(one);
@@ -200,7 +238,7 @@ static json_t *tags_value(const char *tags)
 static int product_columns(catalog_shopify *sh, int line, char **fields, int n)
 {
     catalog_import_product *p = sh->cur;
-    char why[SHOPIFY_REASON_MAX], q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char why[CATALOG_IMPORT_REASON_MAX], q[CATALOG_IMPORT_QUOTE_BUF];
     int errors = 0;
     const char *v;
     if (catalog_import_check_slug(sh->handle, why, sizeof why) == SOUK_OK) {
@@ -238,8 +276,8 @@ static int product_columns(catalog_shopify *sh, int line, char **fields, int n)
 
     /* Type: a category of its own (one level), named after the type when new. */
     clean = NULL;
-    if (catalog_import_clean_text(cell(sh, fields, n, S_TYPE), CATALOG_IMPORT_TEXT_MAX, &clean,
-                                  why, sizeof why) != SOUK_OK) {
+    if (catalog_import_clean_text(cell(sh, fields, n, S_TYPE), CATALOG_IMPORT_TEXT_MAX, &clean, why,
+                                  sizeof why) != SOUK_OK) {
         bad(sh, line, S_TYPE, why), errors++;
     } else if (clean && (p->category = catalog_import_slugify(clean))) {
         for (char *c = clean; *c; c++)
@@ -293,7 +331,7 @@ static int variant_columns(catalog_shopify *sh, int line, char **fields, int n,
                            catalog_import_variant *var)
 {
     catalog_import *im = sh->im;
-    char why[SHOPIFY_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     int errors = 0;
     const char *v = cell(sh, fields, n, S_SKU);
     if (*v) {
@@ -332,8 +370,8 @@ static int variant_columns(catalog_shopify *sh, int line, char **fields, int n,
     }
     memcpy(var->currency, im->currency, sizeof var->currency);
     if (*(v = cell(sh, fields, n, S_PRICE)) &&
-        catalog_import_parse_price(v, catalog_import_currency_decimals(var->currency),
-                                   &var->price, why, sizeof why) != SOUK_OK)
+        catalog_import_parse_price(v, catalog_import_currency_decimals(var->currency), &var->price,
+                                   why, sizeof why) != SOUK_OK)
         bad(sh, line, S_PRICE, why), errors++;
     if (*cell(sh, fields, n, S_COMPARE_AT))
         im->compare_at_seen = 1;
@@ -357,7 +395,7 @@ static int variant_columns(catalog_shopify *sh, int line, char **fields, int n,
 int catalog_shopify_row(catalog_shopify *sh, int line, char **fields, int n)
 {
     catalog_import *im = sh->im;
-    char why[SHOPIFY_REASON_MAX];
+    char why[CATALOG_IMPORT_REASON_MAX];
     const char *handle = cell(sh, fields, n, S_HANDLE);
     if (!*handle) {
         catalog_import_error(im, line, "Handle: empty (every row names its product)");
@@ -440,7 +478,8 @@ void catalog_shopify_finish(catalog_shopify *sh)
 {
     flush(sh);
     if (sh->im->compare_at_seen)
-        catalog_import_warning(sh->im, 0, "'Variant Compare At Price' is not imported: the "
+        catalog_import_warning(sh->im, 0,
+                               "'Variant Compare At Price' is not imported: the "
                                "displayed \"was / now\" prices come from scripts/pricing.lua "
                                "(see docs/catalog.md)");
 }

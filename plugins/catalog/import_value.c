@@ -124,9 +124,9 @@ int catalog_import_clean_text(const char *s, size_t max, char **out, char *err, 
 int catalog_import_currency_decimals(const char *code)
 {
     /* ISO 4217 minor units that are not 2 */
-    static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF",
-                                       "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF",
-                                       "XOF", "XPF", NULL};
+    static const char *const zero[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY",
+                                       "KMF", "KRW", "PYG", "RWF", "UGX", "VND",
+                                       "VUV", "XAF", "XOF", "XPF", NULL};
     static const char *const three[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND", NULL};
     for (int i = 0; zero[i]; i++)
         if (strcmp(code, zero[i]) == 0)
@@ -139,7 +139,7 @@ int catalog_import_currency_decimals(const char *code)
 
 int catalog_import_parse_currency(const char *s, char out[4], char *err, size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     if (strlen(s) != 3 || !isalpha((unsigned char)s[0]) || !isalpha((unsigned char)s[1]) ||
         !isalpha((unsigned char)s[2]))
         return ERR("'%s' is not a currency code (three letters: RUB)",
@@ -150,10 +150,9 @@ int catalog_import_parse_currency(const char *s, char out[4], char *err, size_t 
     return SOUK_OK;
 }
 
-int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *err,
-                               size_t errlen)
+int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *err, size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     catalog_import_quote(s, q, sizeof q);
     const char *p = s;
     if (*p == '-' && isdigit((unsigned char)p[1]))
@@ -175,9 +174,8 @@ int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *
         for (; isdigit((unsigned char)*p); p++, nfrac++) {
             if (nfrac >= decimals) {
                 if (*p != '0') /* "1990.500" is still exact */
-                    return decimals == 0
-                               ? ERR("'%s' has decimals; this currency has none", q)
-                               : ERR("'%s' has more than %d decimals", q, decimals);
+                    return decimals == 0 ? ERR("'%s' has decimals; this currency has none", q)
+                                         : ERR("'%s' has more than %d decimals", q, decimals);
                 continue;
             }
             frac = frac * 10 + (*p - '0');
@@ -203,7 +201,7 @@ int catalog_import_parse_price(const char *s, int decimals, int64_t *out, char *
 int catalog_import_parse_int(const char *s, int64_t min, int64_t max, int64_t *out, char *err,
                              size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     catalog_import_quote(s, q, sizeof q);
     const char *p = s;
     int neg = *p == '-';
@@ -252,7 +250,7 @@ int catalog_import_parse_bool(const char *s, int *out, char *err, size_t errlen)
             *out = 0;
             return SOUK_OK;
         }
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     return ERR("'%s' is not yes or no", catalog_import_quote(s, q, sizeof q));
 }
 
@@ -264,7 +262,7 @@ int catalog_import_parse_status(const char *s, const char **out, char *err, size
             *out = statuses[i];
             return SOUK_OK;
         }
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     return ERR("'%s' is not a status (draft, active or archived)",
                catalog_import_quote(s, q, sizeof q));
 }
@@ -278,7 +276,7 @@ static int slug_char(char c)
 
 int catalog_import_check_slug(const char *s, char *err, size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     size_t n = strlen(s);
     int ok = n > 0 && n <= CATALOG_IMPORT_SLUG_MAX && slug_char(s[0]) && s[0] != '-' &&
              s[0] != '_' && s[n - 1] != '-' && s[n - 1] != '_';
@@ -296,14 +294,13 @@ int catalog_import_check_slug(const char *s, char *err, size_t errlen)
 /* Russian (and the Ukrainian/Belarusian extras) in Latin letters, after the
  * common web transliteration: "Чайники" -> "chayniki".  Index: code point - 0x400. */
 static const char *const TRANSLIT[0x60] = {
-    [0x01] = "e",  [0x04] = "ye", [0x06] = "i",  [0x07] = "yi", [0x0E] = "u",
-    [0x10] = "a",  [0x11] = "b",  [0x12] = "v",  [0x13] = "g",  [0x14] = "d",
-    [0x15] = "e",  [0x16] = "zh", [0x17] = "z",  [0x18] = "i",  [0x19] = "y",
-    [0x1A] = "k",  [0x1B] = "l",  [0x1C] = "m",  [0x1D] = "n",  [0x1E] = "o",
-    [0x1F] = "p",  [0x20] = "r",  [0x21] = "s",  [0x22] = "t",  [0x23] = "u",
-    [0x24] = "f",  [0x25] = "kh", [0x26] = "ts", [0x27] = "ch", [0x28] = "sh",
-    [0x29] = "shch", [0x2A] = "", [0x2B] = "y",  [0x2C] = "",   [0x2D] = "e",
-    [0x2E] = "yu", [0x2F] = "ya",
+    [0x01] = "e",    [0x04] = "ye", [0x06] = "i",  [0x07] = "yi", [0x0E] = "u",  [0x10] = "a",
+    [0x11] = "b",    [0x12] = "v",  [0x13] = "g",  [0x14] = "d",  [0x15] = "e",  [0x16] = "zh",
+    [0x17] = "z",    [0x18] = "i",  [0x19] = "y",  [0x1A] = "k",  [0x1B] = "l",  [0x1C] = "m",
+    [0x1D] = "n",    [0x1E] = "o",  [0x1F] = "p",  [0x20] = "r",  [0x21] = "s",  [0x22] = "t",
+    [0x23] = "u",    [0x24] = "f",  [0x25] = "kh", [0x26] = "ts", [0x27] = "ch", [0x28] = "sh",
+    [0x29] = "shch", [0x2A] = "",   [0x2B] = "y",  [0x2C] = "",   [0x2D] = "e",  [0x2E] = "yu",
+    [0x2F] = "ya",
 };
 
 char *catalog_import_slugify(const char *s)
@@ -376,7 +373,7 @@ char *catalog_import_humanize(const char *slug)
 
 int catalog_import_check_sku(const char *s, char *err, size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     size_t n = strlen(s);
     if (n == 0)
         return ERR("is empty");
@@ -396,7 +393,7 @@ int catalog_import_check_sku(const char *s, char *err, size_t errlen)
 
 static int check_key(const char *k, char **out, char *err, size_t errlen)
 {
-    char why[160], q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char why[CATALOG_IMPORT_REASON_MAX], q[CATALOG_IMPORT_QUOTE_BUF];
     if (catalog_import_clean_text(k, CATALOG_IMPORT_KEY_MAX, out, why, sizeof why) != SOUK_OK)
         return ERR("name '%s' %s", catalog_import_quote(k, q, sizeof q), why);
     if (!*out)
@@ -415,15 +412,16 @@ int catalog_import_check_pairs(json_t *obj, int strings_only, json_t **out, char
     json_t *res = json_object();
     const char *k;
     json_t *v;
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
-    json_object_foreach(obj, k, v) {
-        char *key = NULL, *text = NULL, why[160];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
+    json_object_foreach(obj, k, v)
+    {
+        char *key = NULL, *text = NULL, why[CATALOG_IMPORT_REASON_MAX];
         if (check_key(k, &key, err, errlen) != SOUK_OK)
             goto fail;
         json_t *val = NULL;
         if (json_is_string(v)) {
-            if (catalog_import_clean_text(json_string_value(v), CATALOG_IMPORT_TEXT_MAX, &text,
-                                          why, sizeof why) != SOUK_OK) {
+            if (catalog_import_clean_text(json_string_value(v), CATALOG_IMPORT_TEXT_MAX, &text, why,
+                                          sizeof why) != SOUK_OK) {
                 ERR("'%s' %s", catalog_import_quote(key, q, sizeof q), why);
                 free(key);
                 goto fail;
@@ -436,7 +434,7 @@ int catalog_import_check_pairs(json_t *obj, int strings_only, json_t **out, char
             val = json_string(text);
             free(text);
         } else if (json_is_integer(v) && strings_only) {
-            char num[32];
+            char num[CATALOG_IMPORT_NUMBER_MAX];
             snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             val = json_string(num);
         } else if (!strings_only && (json_is_number(v) || json_is_boolean(v))) {
@@ -446,11 +444,12 @@ int catalog_import_check_pairs(json_t *obj, int strings_only, json_t **out, char
             val = json_array();
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) {
+            json_array_foreach(v, i, e)
+            {
                 text = NULL;
                 if (!json_is_string(e) || i >= CATALOG_IMPORT_PAIRS_MAX ||
-                    catalog_import_clean_text(json_string_value(e), CATALOG_IMPORT_TEXT_MAX,
-                                              &text, why, sizeof why) != SOUK_OK) {
+                    catalog_import_clean_text(json_string_value(e), CATALOG_IMPORT_TEXT_MAX, &text,
+                                              why, sizeof why) != SOUK_OK) {
                     ERR("'%s' must be a list of at most %d texts",
                         catalog_import_quote(key, q, sizeof q), CATALOG_IMPORT_PAIRS_MAX);
                     json_decref(val);
@@ -483,7 +482,8 @@ int catalog_import_attributes_per_locale(json_t *obj)
         return 0;
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if ((strcmp(k, "ru") != 0 && strcmp(k, "en") != 0) || !json_is_object(v))
             return 0;
     }
@@ -497,9 +497,10 @@ int catalog_import_check_attributes(json_t *obj, json_t **out, char *err, size_t
     json_t *res = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         json_t *one;
-        char why[CATALOG_IMPORT_QUOTE_MAX * 3];
+        char why[CATALOG_IMPORT_REASON_MAX];
         if (catalog_import_check_pairs(v, 0, &one, why, sizeof why) != SOUK_OK) {
             json_decref(res);
             return ERR("%s: %s", k, why);
@@ -536,7 +537,7 @@ int catalog_import_parse_pairs(const char *s, int strings_only, json_t **out, ch
         return rc;
     }
     json_t *res = json_object();
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     while (*p) {
         const char *semi = strchr(p, ';');
         size_t n = semi ? (size_t)(semi - p) : strlen(p);
@@ -557,7 +558,7 @@ int catalog_import_parse_pairs(const char *s, int strings_only, json_t **out, ch
         *eq = '\0';
         char *name = trim_copy(part, strlen(part)), *value = trim_copy(eq + 1, strlen(eq + 1));
         free(part);
-        char *key = NULL, *text = NULL, why[160];
+        char *key = NULL, *text = NULL, why[CATALOG_IMPORT_REASON_MAX];
         int rc = SOUK_ERR;
         if (!name || !value)
             ERR("out of memory");
@@ -599,7 +600,7 @@ static int url_char_ok(unsigned char c)
 
 int catalog_import_check_url(const char *s, char **out, char *err, size_t errlen)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     catalog_import_quote(s, q, sizeof q);
     *out = NULL;
     const char *prefix = "", *rest = s;

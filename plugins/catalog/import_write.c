@@ -1,6 +1,8 @@
-/* import_write.c -- records into the store: checks that need the store (a SKU that
- * belongs to another product, what a new product lacks), then upserts by slug
- * (products, categories), SKU (variants) and code (pickup points).
+/* import_write.c -- products and their variants into the store: the checks that
+ * need the store or the rest of the file (a SKU that belongs to another product,
+ * what a new product lacks, a slug or SKU met twice), then upserts by slug
+ * (products) and SKU (variants).  Categories are import_category.c's, pickup
+ * points import_pickup.c's.
  *
  * What must stay true:
  *   - writing the same record twice changes nothing the second time: a row is
@@ -19,42 +21,38 @@
 #include <string.h>
 
 enum {
-    ST_P_SEL, ST_P_INS, ST_P_UPD,
-    ST_V_SEL, ST_V_INS, ST_V_UPD,
-    ST_PP_SEL, ST_PP_INS, ST_PP_UPD, ST_PP_RTREE,
-    ST_SAVEPOINT, ST_RELEASE, ST_ROLLBACK_TO,
+    ST_P_SEL,
+    ST_P_INS,
+    ST_P_UPD,
+    ST_V_SEL,
+    ST_V_INS,
+    ST_V_UPD,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
 static const char *const SQL[ST_COUNT] = {
-    [ST_P_SEL] = "SELECT id, category_id, brand, title_ru, title_en, description_ru, "
-                 "description_en, attributes, images, status, featured "
-                 "FROM catalog_products WHERE slug = ?1",
-    [ST_P_INS] = "INSERT INTO catalog_products(slug, category_id, brand, title_ru, title_en, "
-                 "description_ru, description_en, attributes, images, status, featured, "
-                 "created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
-                 "?12, ?12)",
-    [ST_P_UPD] = "UPDATE catalog_products SET category_id = ?2, brand = ?3, title_ru = ?4, "
-                 "title_en = ?5, description_ru = ?6, description_en = ?7, attributes = ?8, "
-                 "images = ?9, status = ?10, featured = ?11, updated_at = ?12 WHERE id = ?1",
-    [ST_V_SEL] = "SELECT v.id, p.slug, v.options, v.price, v.currency, v.stock "
-                 "FROM catalog_variants v JOIN catalog_products p ON p.id = v.product_id "
-                 "WHERE v.sku = ?1",
+    [ST_P_SEL] = ("SELECT id, category_id, brand, title_ru, title_en, description_ru, "
+                  "description_en, attributes, images, status, featured "
+                  "FROM catalog_products WHERE slug = ?1"),
+    [ST_P_INS] = ("INSERT INTO catalog_products(slug, category_id, brand, title_ru, title_en, "
+                  "description_ru, description_en, attributes, images, status, featured, "
+                  "created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                  "?12, ?12)"),
+    [ST_P_UPD] = ("UPDATE catalog_products SET category_id = ?2, brand = ?3, title_ru = ?4, "
+                  "title_en = ?5, description_ru = ?6, description_en = ?7, attributes = ?8, "
+                  "images = ?9, status = ?10, featured = ?11, updated_at = ?12 WHERE id = ?1"),
+    [ST_V_SEL] = ("SELECT v.id, p.slug, v.options, v.price, v.currency, v.stock "
+                  "FROM catalog_variants v JOIN catalog_products p ON p.id = v.product_id "
+                  "WHERE v.sku = ?1"),
     /* a new variant goes after the product's others */
-    [ST_V_INS] = "INSERT INTO catalog_variants(product_id, sku, options, position, price, "
-                 "currency, stock) VALUES(?1, ?2, ?3, (SELECT coalesce(max(position) + 1, 0) "
-                 "FROM catalog_variants WHERE product_id = ?1), ?4, ?5, ?6)",
-    [ST_V_UPD] = "UPDATE catalog_variants SET options = ?2, price = ?3, currency = ?4, "
-                 "stock = ?5 WHERE id = ?1",
-    [ST_PP_SEL] = "SELECT id, name_ru, name_en, address_ru, address_en, hours, lat, lon "
-                  "FROM catalog_pickup_points WHERE code = ?1",
-    [ST_PP_INS] = "INSERT INTO catalog_pickup_points(code, name_ru, name_en, address_ru, "
-                  "address_en, hours, lat, lon) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    [ST_PP_UPD] = "UPDATE catalog_pickup_points SET name_ru = ?2, name_en = ?3, address_ru = ?4, "
-                  "address_en = ?5, hours = ?6, lat = ?7, lon = ?8 WHERE id = ?1",
-    /* the R*Tree holds each point as a box of zero size */
-    [ST_PP_RTREE] = "INSERT OR REPLACE INTO catalog_pickup_rtree(id, min_lat, max_lat, min_lon, "
-                    "max_lon) VALUES(?1, ?2, ?2, ?3, ?3)",
+    [ST_V_INS] = ("INSERT INTO catalog_variants(product_id, sku, options, position, price, "
+                  "currency, stock) VALUES(?1, ?2, ?3, (SELECT coalesce(max(position) + 1, 0) "
+                  "FROM catalog_variants WHERE product_id = ?1), ?4, ?5, ?6)"),
+    [ST_V_UPD] = ("UPDATE catalog_variants SET options = ?2, price = ?3, currency = ?4, "
+                  "stock = ?5 WHERE id = ?1"),
     [ST_SAVEPOINT] = "SAVEPOINT catalog_import",
     [ST_RELEASE] = "RELEASE catalog_import",
     [ST_ROLLBACK_TO] = "ROLLBACK TO catalog_import",
@@ -65,112 +63,6 @@ struct catalog_import_writer {
     int64_t *touched; /* products whose search rows must be rewritten */
     size_t ntouched, touched_cap;
 };
-
-/* --------------------------------------------------------------- records */
-
-catalog_import_product *catalog_import_product_new(void)
-{
-    catalog_import_product *p = calloc(1, sizeof *p);
-    if (p)
-        p->featured = -1;
-    return p;
-}
-
-void catalog_import_text_clear(catalog_import_text *t)
-{
-    free(t->text);
-    t->text = NULL;
-    t->mode = CATALOG_FIELD_KEEP;
-}
-
-void catalog_import_text_set(catalog_import_text *t, catalog_field_mode mode, const char *text)
-{
-    catalog_import_text_clear(t);
-    if (!text || mode == CATALOG_FIELD_KEEP)
-        return;
-    t->text = strdup(text);
-    t->mode = t->text ? mode : CATALOG_FIELD_KEEP;
-}
-
-void catalog_import_product_free(catalog_import_product *p)
-{
-    if (!p)
-        return;
-    free(p->slug);
-    free(p->category);
-    free(p->category_names_ru);
-    free(p->category_names_en);
-    catalog_import_text *texts[] = {&p->brand, &p->title_ru, &p->title_en, &p->description_ru,
-                                    &p->description_en, &p->status};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        catalog_import_text_clear(texts[i]);
-    json_decref(p->attributes);
-    json_decref(p->images);
-    for (int i = 0; i < p->nvariants; i++) {
-        free(p->variants[i].sku);
-        json_decref(p->variants[i].options);
-    }
-    free(p->variants);
-    free(p->rows);
-    free(p);
-}
-
-catalog_import_row *catalog_import_product_row(catalog_import_product *p, int line)
-{
-    if (p->nrows == p->rows_cap) {
-        int cap = p->rows_cap ? p->rows_cap * 2 : 4;
-        catalog_import_row *rows = realloc(p->rows, (size_t)cap * sizeof *rows);
-        if (!rows)
-            return NULL;
-        p->rows = rows;
-        p->rows_cap = cap;
-    }
-    catalog_import_row *r = &p->rows[p->nrows++];
-    r->line = line;
-    r->bad = 0;
-    return r;
-}
-
-catalog_import_variant *catalog_import_product_variant(catalog_import_product *p)
-{
-    if (p->nvariants == p->variants_cap) {
-        int cap = p->variants_cap ? p->variants_cap * 2 : 4;
-        catalog_import_variant *v = realloc(p->variants, (size_t)cap * sizeof *v);
-        if (!v)
-            return NULL;
-        p->variants = v;
-        p->variants_cap = cap;
-    }
-    catalog_import_variant *v = &p->variants[p->nvariants++];
-    memset(v, 0, sizeof *v);
-    v->row = p->nrows - 1;
-    v->price = -1;
-    v->stock = -1;
-    return v;
-}
-
-void catalog_import_category_free(catalog_import_category *c)
-{
-    if (!c)
-        return;
-    free(c->slug);
-    free(c->parent);
-    catalog_import_text_clear(&c->name_ru);
-    catalog_import_text_clear(&c->name_en);
-    free(c);
-}
-
-void catalog_import_pickup_free(catalog_import_pickup *pp)
-{
-    if (!pp)
-        return;
-    free(pp->code);
-    catalog_import_text *texts[] = {&pp->name_ru, &pp->name_en, &pp->address_ru,
-                                    &pp->address_en, &pp->hours};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        catalog_import_text_clear(texts[i]);
-    free(pp);
-}
 
 /* ---------------------------------------------------------------- writer */
 
@@ -186,7 +78,8 @@ int catalog_import_writer_open(catalog_import *im)
             return SOUK_ERR; /* the host logged the SQL and the reason */
     if (!(im->cats = catalog_import_categories_new(im)))
         return SOUK_ERR;
-    if (!(im->seen_slugs = catalog_import_seen_new()) || !(im->seen_skus = catalog_import_seen_new()) ||
+    if (!(im->seen_slugs = catalog_import_seen_new()) ||
+        !(im->seen_skus = catalog_import_seen_new()) ||
         !(im->seen_categories = catalog_import_seen_new()) ||
         !(im->seen_pickups = catalog_import_seen_new()))
         return SOUK_ERR;
@@ -208,8 +101,7 @@ void catalog_import_writer_close(catalog_import *im)
     im->seen_slugs = im->seen_skus = im->seen_categories = im->seen_pickups = NULL;
 }
 
-/* Step a statement that returns no rows; SQLITE_DONE or the error code. */
-static int run(sqlite3_stmt *st)
+int catalog_import_step(sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -217,21 +109,22 @@ static int run(sqlite3_stmt *st)
     return rc;
 }
 
-static const char *db_message(catalog_import *im)
+const char *catalog_import_db_message(catalog_import *im)
 {
     return sqlite3_errmsg(catalog_api->db(im->ctx));
 }
 
-/* A refusal of one record (a constraint) is the record's problem; anything else
- * (disk full, I/O) is the import's. */
-static int is_record_error(int rc) { return (rc & 0xFF) == SQLITE_CONSTRAINT; }
+int catalog_import_refused(int rc)
+{
+    return (rc & 0xFF) == SQLITE_CONSTRAINT;
+}
 
 static void bind_text_or_empty(sqlite3_stmt *st, int i, const char *s)
 {
     sqlite3_bind_text(st, i, s ? s : "", -1, SQLITE_TRANSIENT);
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+const char *catalog_import_column_text(sqlite3_stmt *st, int i)
 {
     const char *s = (const char *)sqlite3_column_text(st, i);
     return s ? s : "";
@@ -285,14 +178,14 @@ static int product_load(catalog_import *im, const char *slug, product_row *r)
     if (rc == SQLITE_ROW) {
         r->id = sqlite3_column_int64(st, 0);
         r->category_id = sqlite3_column_int64(st, 1);
-        r->brand = strdup(col_text(st, 2));
-        r->title[0] = strdup(col_text(st, 3));
-        r->title[1] = strdup(col_text(st, 4));
-        r->description[0] = strdup(col_text(st, 5));
-        r->description[1] = strdup(col_text(st, 6));
-        r->attributes = json_loads(col_text(st, 7), 0, NULL);
-        r->images = json_loads(col_text(st, 8), 0, NULL);
-        r->status = strdup(col_text(st, 9));
+        r->brand = strdup(catalog_import_column_text(st, 2));
+        r->title[0] = strdup(catalog_import_column_text(st, 3));
+        r->title[1] = strdup(catalog_import_column_text(st, 4));
+        r->description[0] = strdup(catalog_import_column_text(st, 5));
+        r->description[1] = strdup(catalog_import_column_text(st, 6));
+        r->attributes = json_loads(catalog_import_column_text(st, 7), 0, NULL);
+        r->images = json_loads(catalog_import_column_text(st, 8), 0, NULL);
+        r->status = strdup(catalog_import_column_text(st, 9));
         r->featured = sqlite3_column_int(st, 10);
         if (!json_is_object(r->attributes)) {
             json_decref(r->attributes);
@@ -308,9 +201,7 @@ static int product_load(catalog_import *im, const char *slug, product_row *r)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Put a text field into *slot (which holds the stored value, or NULL for a new
- * product); returns 1 when that changes it. */
-static int apply_text(char **slot, const catalog_import_text *t, int is_new)
+int catalog_import_apply_text(char **slot, const catalog_import_text *t, int is_new)
 {
     if (t->mode == CATALOG_FIELD_KEEP || (t->mode == CATALOG_FIELD_IF_NEW && !is_new))
         return 0;
@@ -331,12 +222,12 @@ static void product_merge(catalog_import_product *p, product_row *r, int is_new,
                           int *changed)
 {
     int ch = 0;
-    ch |= apply_text(&r->brand, &p->brand, is_new);
-    ch |= apply_text(&r->title[0], &p->title_ru, is_new);
-    ch |= apply_text(&r->title[1], &p->title_en, is_new);
-    ch |= apply_text(&r->description[0], &p->description_ru, is_new);
-    ch |= apply_text(&r->description[1], &p->description_en, is_new);
-    ch |= apply_text(&r->status, &p->status, is_new);
+    ch |= catalog_import_apply_text(&r->brand, &p->brand, is_new);
+    ch |= catalog_import_apply_text(&r->title[0], &p->title_ru, is_new);
+    ch |= catalog_import_apply_text(&r->title[1], &p->title_en, is_new);
+    ch |= catalog_import_apply_text(&r->description[0], &p->description_ru, is_new);
+    ch |= catalog_import_apply_text(&r->description[1], &p->description_en, is_new);
+    ch |= catalog_import_apply_text(&r->status, &p->status, is_new);
     if (is_new) { /* a locale without a text takes the other's */
         for (int l = 0; l < 2; l++) {
             if (!r->title[l] && r->title[!l])
@@ -368,7 +259,8 @@ static void product_merge(catalog_import_product *p, product_row *r, int is_new,
         }
         const char *k;
         json_t *v;
-        json_object_foreach(p->attributes, k, v) {
+        json_object_foreach(p->attributes, k, v)
+        {
             if (json_is_null(v))
                 json_object_del(into, k);
             else
@@ -414,7 +306,7 @@ static int product_store(catalog_import *im, const char *slug, product_row *r, i
     sqlite3_bind_int64(st, 12, api->now_ms(im->ctx));
     free(attributes);
     free(images);
-    int rc = run(st);
+    int rc = catalog_import_step(st);
     if (rc == SQLITE_DONE && is_new)
         r->id = sqlite3_last_insert_rowid(api->db(im->ctx));
     return rc;
@@ -437,14 +329,14 @@ static int variant_load(catalog_import *im, const char *sku, variant_row *r)
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         r->id = sqlite3_column_int64(st, 0);
-        r->product = strdup(col_text(st, 1));
-        r->options = json_loads(col_text(st, 2), 0, NULL);
+        r->product = strdup(catalog_import_column_text(st, 1));
+        r->options = json_loads(catalog_import_column_text(st, 2), 0, NULL);
         if (!json_is_object(r->options)) {
             json_decref(r->options);
             r->options = json_object();
         }
         r->price = sqlite3_column_int64(st, 3);
-        snprintf(r->currency, sizeof r->currency, "%s", col_text(st, 4));
+        snprintf(r->currency, sizeof r->currency, "%s", catalog_import_column_text(st, 4));
         r->stock = sqlite3_column_int64(st, 5);
     }
     sqlite3_reset(st);
@@ -471,13 +363,33 @@ static void all_rows_bad(catalog_import_product *p)
         p->rows[i].bad = 1;
 }
 
-static int first_line(catalog_import_product *p) { return p->nrows ? p->rows[0].line : 0; }
+static int first_line(catalog_import_product *p)
+{
+    return p->nrows ? p->rows[0].line : 0;
+}
+
+/* A product that is not written takes all its rows with it; those without a
+ * message of their own are told why, so that every bad row is reported. */
+static void skip_rows(catalog_import *im, catalog_import_product *p)
+{
+    char q[CATALOG_IMPORT_QUOTE_BUF];
+    for (int i = 1; i < p->nrows; i++) {
+        int reported = p->rows[i].bad;
+        for (int v = 0; v < p->nvariants && !reported; v++)
+            reported = p->variants[v].row == i && p->variants[v].bad;
+        if (!reported)
+            catalog_import_error(im, p->rows[i].line,
+                                 "not imported: product '%s' (line %d) was refused",
+                                 catalog_import_quote(p->slug, q, sizeof q), p->rows[0].line);
+    }
+    all_rows_bad(p);
+}
 
 /* Checks of the variants that need the store or the rest of the file.  Loads
  * each good variant's stored row into rows[i] (id 0 when new). */
 static int variants_check(catalog_import *im, catalog_import_product *p, variant_row *rows)
 {
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     for (int i = 0; i < p->nvariants; i++) {
         catalog_import_variant *v = &p->variants[i];
         int line = p->rows[v->row].line;
@@ -494,7 +406,7 @@ static int variants_check(catalog_import *im, catalog_import_product *p, variant
         }
         int found = variant_load(im, v->sku, &rows[i]);
         if (found < 0) {
-            catalog_import_fatal(im, line, "reading variants: %s", db_message(im));
+            catalog_import_fatal(im, line, "reading variants: %s", catalog_import_db_message(im));
             return SOUK_ERR;
         }
         if (found && strcmp(rows[i].product, p->slug) != 0) {
@@ -528,7 +440,7 @@ static int variant_store(catalog_import *im, catalog_import_product *p, int64_t 
         sqlite3_bind_int64(st, 6, v->stock >= 0 ? v->stock : 0);
         free(options);
         *state = 0;
-        return run(st);
+        return catalog_import_step(st);
     }
     int64_t old_stock = r->stock;
     int changed = 0;
@@ -554,13 +466,13 @@ static int variant_store(catalog_import *im, catalog_import_product *p, int64_t 
     sqlite3_bind_text(st, 4, r->currency, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, r->stock);
     free(options);
-    int rc = run(st);
+    int rc = catalog_import_step(st);
     /* Back in stock: the same event as a stock change through the service, so
      * that whoever waits for it (notifications) hears of restocks by import too.
      * Not in a dry run, whose writes are rolled back. */
     if (rc == SQLITE_DONE && old_stock == 0 && r->stock > 0 && !im->dry_run) {
-        json_t *payload = json_pack("{s:s, s:s, s:I}", "sku", v->sku, "product", p->slug,
-                                    "stock", (json_int_t)r->stock);
+        json_t *payload = json_pack("{s:s, s:s, s:I}", "sku", v->sku, "product", p->slug, "stock",
+                                    (json_int_t)r->stock);
         int ev = api->event_emit(im->ctx, CATALOG_EVENT_BACK_IN_STOCK, payload);
         json_decref(payload);
         if (ev != SOUK_OK)
@@ -573,18 +485,21 @@ static int variant_store(catalog_import *im, catalog_import_product *p, int64_t 
 static int product_refused(catalog_import *im, catalog_import_product *p, int line, int rc)
 {
     catalog_import_writer *w = im->writer;
-    if (!is_record_error(rc)) {
-        catalog_import_fatal(im, line, "writing product '%s': %s", p->slug, db_message(im));
+    if (!catalog_import_refused(rc)) {
+        catalog_import_fatal(im, line, "writing product '%s': %s", p->slug,
+                             catalog_import_db_message(im));
         return SOUK_ERR;
     }
     catalog_import_error(im, line, "the store refused product '%s': %s", p->slug,
-                         db_message(im));
-    if (run(w->st[ST_ROLLBACK_TO]) != SQLITE_DONE || run(w->st[ST_RELEASE]) != SQLITE_DONE) {
-        catalog_import_fatal(im, line, "rolling back product '%s': %s", p->slug, db_message(im));
+                         catalog_import_db_message(im));
+    if (catalog_import_step(w->st[ST_ROLLBACK_TO]) != SQLITE_DONE ||
+        catalog_import_step(w->st[ST_RELEASE]) != SQLITE_DONE) {
+        catalog_import_fatal(im, line, "rolling back product '%s': %s", p->slug,
+                             catalog_import_db_message(im));
         return SOUK_ERR;
     }
     catalog_import_categories_forget(im->cats);
-    all_rows_bad(p);
+    skip_rows(im, p);
     return SOUK_OK;
 }
 
@@ -592,19 +507,20 @@ static int product_write(catalog_import *im, catalog_import_product *p)
 {
     catalog_import_writer *w = im->writer;
     int line = first_line(p);
-    char q[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char q[CATALOG_IMPORT_QUOTE_BUF];
     if (p->bad) {
-        all_rows_bad(p);
+        skip_rows(im, p);
         return SOUK_OK;
     }
     int seen = catalog_import_seen_add(im->seen_slugs, p->slug, line);
     if (seen < 0)
         return SOUK_ERR;
     if (seen > 0) {
-        catalog_import_error(im, line, "slug: product '%s' already came on line %d (a product's "
+        catalog_import_error(im, line,
+                             "slug: product '%s' already came on line %d (a product's "
                              "rows must follow each other)",
                              catalog_import_quote(p->slug, q, sizeof q), seen);
-        all_rows_bad(p);
+        skip_rows(im, p);
         return SOUK_OK;
     }
 
@@ -616,7 +532,7 @@ static int product_write(catalog_import *im, catalog_import_product *p)
         goto out;
     int found = product_load(im, p->slug, &row);
     if (found < 0) {
-        catalog_import_fatal(im, line, "reading products: %s", db_message(im));
+        catalog_import_fatal(im, line, "reading products: %s", catalog_import_db_message(im));
         goto out;
     }
     if (variants_check(im, p, vrows) != SOUK_OK)
@@ -630,12 +546,14 @@ static int product_write(catalog_import *im, catalog_import_product *p)
             why = "a new product needs a title (title_ru or title_en)";
         else if (p->category_mode == CATALOG_FIELD_KEEP)
             why = "a new product needs a category";
+        else if (p->nvariants == 0)
+            why = "a new product needs at least one variant";
         else if (good == 0)
             why = "none of its variants is valid";
         if (why) {
             catalog_import_error(im, line, "product '%s' not imported: %s",
                                  catalog_import_quote(p->slug, q, sizeof q), why);
-            all_rows_bad(p);
+            skip_rows(im, p);
             rc = SOUK_OK;
             goto out;
         }
@@ -643,8 +561,8 @@ static int product_write(catalog_import *im, catalog_import_product *p)
 
     /* Writes from here on, under a savepoint; a refusal restores the counts. */
     catalog_import_counts before = im->items, cats_before = im->categories;
-    if (run(w->st[ST_SAVEPOINT]) != SQLITE_DONE) {
-        catalog_import_fatal(im, line, "savepoint: %s", db_message(im));
+    if (catalog_import_step(w->st[ST_SAVEPOINT]) != SQLITE_DONE) {
+        catalog_import_fatal(im, line, "savepoint: %s", catalog_import_db_message(im));
         goto out;
     }
     int64_t category_id = row.category_id;
@@ -653,11 +571,11 @@ static int product_write(catalog_import *im, catalog_import_product *p)
         if (catalog_import_category_path(im, line, p->category, p->category_names_ru,
                                          p->category_names_en, p->category_names_mode,
                                          &category_id) != SOUK_OK) {
-            run(w->st[ST_ROLLBACK_TO]);
-            run(w->st[ST_RELEASE]);
+            catalog_import_step(w->st[ST_ROLLBACK_TO]);
+            catalog_import_step(w->st[ST_RELEASE]);
             catalog_import_categories_forget(im->cats);
             im->categories = cats_before;
-            all_rows_bad(p);
+            skip_rows(im, p);
             rc = im->fatal ? SOUK_ERR : SOUK_OK;
             goto out;
         }
@@ -707,8 +625,8 @@ static int product_write(catalog_import *im, catalog_import_product *p)
             im->items.unchanged++;
         touched |= state != 2;
     }
-    if (run(w->st[ST_RELEASE]) != SQLITE_DONE) {
-        catalog_import_fatal(im, line, "release: %s", db_message(im));
+    if (catalog_import_step(w->st[ST_RELEASE]) != SQLITE_DONE) {
+        catalog_import_fatal(im, line, "release: %s", catalog_import_db_message(im));
         goto out;
     }
     im->products++;
@@ -763,121 +681,6 @@ int catalog_import_write_category(catalog_import *im, catalog_import_category *c
     return rc;
 }
 
-/* ----------------------------------------------------------- pickup points */
-
-static int pickup_write(catalog_import *im, catalog_import_pickup *pp)
-{
-    catalog_import_writer *w = im->writer;
-    int seen = catalog_import_seen_add(im->seen_pickups, pp->code, pp->line);
-    if (seen < 0)
-        return SOUK_ERR;
-    if (seen > 0) {
-        catalog_import_error(im, pp->line, "code: pickup point '%s' is already defined on line %d",
-                             pp->code, seen);
-        return 1;
-    }
-    sqlite3_stmt *sel = w->st[ST_PP_SEL];
-    sqlite3_bind_text(sel, 1, pp->code, -1, SQLITE_STATIC);
-    int found = sqlite3_step(sel);
-    char *cur[5] = {NULL};
-    double lat = 0, lon = 0;
-    int64_t id = 0;
-    if (found == SQLITE_ROW) {
-        id = sqlite3_column_int64(sel, 0);
-        for (int i = 0; i < 5; i++)
-            cur[i] = strdup(col_text(sel, 1 + i));
-        lat = sqlite3_column_double(sel, 6);
-        lon = sqlite3_column_double(sel, 7);
-    }
-    sqlite3_reset(sel);
-    sqlite3_clear_bindings(sel);
-    if (found != SQLITE_ROW && found != SQLITE_DONE) {
-        catalog_import_fatal(im, pp->line, "reading pickup points: %s", db_message(im));
-        return SOUK_ERR;
-    }
-    int is_new = found == SQLITE_DONE, changed = 0, rc = SOUK_OK;
-    catalog_import_text *texts[5] = {&pp->name_ru, &pp->name_en, &pp->address_ru,
-                                     &pp->address_en, &pp->hours};
-    for (int i = 0; i < 5; i++)
-        changed |= apply_text(&cur[i], texts[i], is_new);
-    if (is_new) {
-        for (int i = 0; i < 4; i += 2) { /* a locale without a text takes the other's */
-            if (!cur[i] && cur[i + 1])
-                cur[i] = strdup(cur[i + 1]);
-            if (!cur[i + 1] && cur[i])
-                cur[i + 1] = strdup(cur[i]);
-        }
-        const char *why = !cur[0] ? "name_ru, name_en: a new pickup point needs a name"
-                          : !cur[2] ? "address_ru, address_en: a new pickup point needs an address"
-                          : !pp->has_coords ? "lat, lon: a new pickup point needs coordinates"
-                                            : NULL;
-        if (why) {
-            catalog_import_error(im, pp->line, "%s", why);
-            rc = 1;
-            goto out;
-        }
-    }
-    if (pp->has_coords && (is_new || pp->lat != lat || pp->lon != lon)) {
-        lat = pp->lat, lon = pp->lon;
-        changed = 1;
-    }
-    if (!is_new && !changed) {
-        im->pickups.unchanged++;
-        goto out;
-    }
-    sqlite3_stmt *st = w->st[is_new ? ST_PP_INS : ST_PP_UPD];
-    if (is_new)
-        sqlite3_bind_text(st, 1, pp->code, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_int64(st, 1, id);
-    for (int i = 0; i < 5; i++)
-        bind_text_or_empty(st, 2 + i, cur[i]);
-    sqlite3_bind_double(st, 7, lat);
-    sqlite3_bind_double(st, 8, lon);
-    int src = run(st);
-    if (src == SQLITE_DONE && is_new)
-        id = sqlite3_last_insert_rowid(catalog_api->db(im->ctx));
-    if (src == SQLITE_DONE) {
-        sqlite3_stmt *rt = w->st[ST_PP_RTREE];
-        sqlite3_bind_int64(rt, 1, id);
-        sqlite3_bind_double(rt, 2, lat);
-        sqlite3_bind_double(rt, 3, lon);
-        src = run(rt);
-    }
-    if (src != SQLITE_DONE) {
-        if (is_record_error(src)) {
-            catalog_import_error(im, pp->line, "the store refused pickup point '%s': %s",
-                                 pp->code, db_message(im));
-            rc = 1;
-        } else {
-            catalog_import_fatal(im, pp->line, "writing pickup points: %s", db_message(im));
-            rc = SOUK_ERR;
-        }
-        goto out;
-    }
-    if (is_new)
-        im->pickups.created++;
-    else
-        im->pickups.updated++;
-out:
-    for (int i = 0; i < 5; i++)
-        free(cur[i]);
-    return rc;
-}
-
-int catalog_import_write_pickup(catalog_import *im, catalog_import_pickup *pp)
-{
-    int rc = im->fatal ? SOUK_ERR : pickup_write(im, pp);
-    if (rc == 1) {
-        im->bad_rows++;
-        rc = SOUK_OK;
-    }
-    im->rows++;
-    catalog_import_pickup_free(pp);
-    catalog_import_progress(im);
-    return rc;
-}
-
 /* ------------------------------------------------------------ search index */
 
 int catalog_import_reindex(catalog_import *im)
@@ -885,7 +688,8 @@ int catalog_import_reindex(catalog_import *im)
     catalog_import_writer *w = im->writer;
     /* Renamed categories change the indexed text of every product in them; many
      * touched products are cheaper to index in one pass. */
-    if (catalog_import_categories_renamed(im->cats) || w->ntouched >= CATALOG_IMPORT_REINDEX_ALL_MIN)
+    if (catalog_import_categories_renamed(im->cats) ||
+        w->ntouched >= CATALOG_IMPORT_REINDEX_ALL_MIN)
         return catalog_index_all(im->ctx);
     for (size_t i = 0; i < w->ntouched; i++)
         if (catalog_index_product(im->ctx, w->touched[i]) != SOUK_OK)

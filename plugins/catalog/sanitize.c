@@ -65,7 +65,10 @@ static void out_put(out_buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void out_str(out_buf *b, const char *s) { out_put(b, s, strlen(s)); }
+static void out_str(out_buf *b, const char *s)
+{
+    out_put(b, s, strlen(s));
+}
 
 /* ----------------------------------------------------------- element table */
 
@@ -73,17 +76,18 @@ static const char *const ALLOWED[] = {"p", "ul", "ol", "li", "b", "strong", "i",
 
 /* Dropped with everything inside.  The raw-text ones end at the first "</name"
  * whatever comes between (as in a browser); the others nest. */
-static const char *const DROP_RAW[] = {"script", "style", "xmp", "iframe", "noembed",
-                                       "noframes", "noscript", "textarea", "title", NULL};
-static const char *const DROP_NESTED[] = {"object", "svg", "math", "template", "select",
-                                          "applet", "frameset", "head", "audio", "video",
-                                          "canvas", "map", "form", NULL};
+static const char *const DROP_RAW[] = {"script",   "style",    "xmp",      "iframe", "noembed",
+                                       "noframes", "noscript", "textarea", "title",  NULL};
+static const char *const DROP_NESTED[] = {"object", "svg",      "math", "template", "select",
+                                          "applet", "frameset", "head", "audio",    "video",
+                                          "canvas", "map",      "form", NULL};
 
 /* Become paragraphs. */
-static const char *const BLOCKS[] = {"div", "h1", "h2", "h3", "h4", "h5", "h6", "section",
-                                     "article", "header", "footer", "aside", "blockquote",
-                                     "pre", "address", "figure", "figcaption", "table", "tr",
-                                     "dl", "dt", "dd", "center", "main", "nav", NULL};
+static const char *const BLOCKS[] = {
+    "div",     "h1",      "h2",         "h3",     "h4",    "h5",         "h6",
+    "section", "article", "header",     "footer", "aside", "blockquote", "pre",
+    "address", "figure",  "figcaption", "table",  "tr",    "dl",         "dt",
+    "dd",      "center",  "main",       "nav",    NULL};
 
 static int name_in(const char *name, const char *const *list)
 {
@@ -96,7 +100,7 @@ static int name_in(const char *name, const char *const *list)
 /* ------------------------------------------------------------------ state */
 
 typedef struct {
-    const char *emit; /* the allowed tag written for it ("p" for a div) */
+    const char *emit;            /* the allowed tag written for it ("p" for a div) */
     char src[SANITIZE_NAME_MAX]; /* the input's element name, for its end tag */
     int written;                 /* the opening tag went to the output */
 } open_elem;
@@ -324,18 +328,18 @@ static const struct {
     const char *name;
     unsigned long cp;
 } ENTITIES[] = {
-    {"amp", '&'},      {"lt", '<'},        {"gt", '>'},        {"quot", '"'},
-    {"apos", '\''},    {"nbsp", 0xA0},     {"shy", 0xAD},      {"copy", 0xA9},
-    {"reg", 0xAE},     {"trade", 0x2122},  {"deg", 0xB0},      {"plusmn", 0xB1},
-    {"times", 0xD7},   {"divide", 0xF7},   {"middot", 0xB7},   {"bull", 0x2022},
-    {"hellip", 0x2026}, {"ndash", 0x2013}, {"mdash", 0x2014},  {"laquo", 0xAB},
-    {"raquo", 0xBB},   {"lsquo", 0x2018},  {"rsquo", 0x2019},  {"ldquo", 0x201C},
-    {"rdquo", 0x201D}, {"bdquo", 0x201E},  {"euro", 0x20AC},   {"pound", 0xA3},
-    {"yen", 0xA5},     {"cent", 0xA2},     {"sect", 0xA7},     {"para", 0xB6},
-    {"frac12", 0xBD},  {"frac14", 0xBC},   {"frac34", 0xBE},   {"sup2", 0xB2},
-    {"sup3", 0xB3},    {"micro", 0xB5},    {"larr", 0x2190},   {"rarr", 0x2192},
-    {"thinsp", 0x2009}, {"ensp", 0x2002},  {"emsp", 0x2003},   {"numero", 0x2116},
-    {"minus", 0x2212}, {"le", 0x2264},     {"ge", 0x2265},
+    {"amp", '&'},       {"lt", '<'},       {"gt", '>'},       {"quot", '"'},
+    {"apos", '\''},     {"nbsp", 0xA0},    {"shy", 0xAD},     {"copy", 0xA9},
+    {"reg", 0xAE},      {"trade", 0x2122}, {"deg", 0xB0},     {"plusmn", 0xB1},
+    {"times", 0xD7},    {"divide", 0xF7},  {"middot", 0xB7},  {"bull", 0x2022},
+    {"hellip", 0x2026}, {"ndash", 0x2013}, {"mdash", 0x2014}, {"laquo", 0xAB},
+    {"raquo", 0xBB},    {"lsquo", 0x2018}, {"rsquo", 0x2019}, {"ldquo", 0x201C},
+    {"rdquo", 0x201D},  {"bdquo", 0x201E}, {"euro", 0x20AC},  {"pound", 0xA3},
+    {"yen", 0xA5},      {"cent", 0xA2},    {"sect", 0xA7},    {"para", 0xB6},
+    {"frac12", 0xBD},   {"frac14", 0xBC},  {"frac34", 0xBE},  {"sup2", 0xB2},
+    {"sup3", 0xB3},     {"micro", 0xB5},   {"larr", 0x2190},  {"rarr", 0x2192},
+    {"thinsp", 0x2009}, {"ensp", 0x2002},  {"emsp", 0x2003},  {"numero", 0x2116},
+    {"minus", 0x2212},  {"le", 0x2264},    {"ge", 0x2265},
 };
 
 #define ENTITY_NAME_MAX 8
@@ -383,7 +387,10 @@ static size_t entity(sanitizer *s, const char *p)
 
 /* ------------------------------------------------------------------- tags */
 
-static int is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+static int is_alpha(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* The tag name at p, lower-cased into name (truncated names match nothing we
  * know: they are marked with a '?' that no table holds).  As in a browser, the
@@ -590,8 +597,8 @@ char *catalog_sanitize_html(const char *html)
             } else if (cp < 0x80 && cp_allowed(cp)) {
                 /* the common case: a run of plain ASCII text */
                 size_t run = 1;
-                while (p + run < s.end && (unsigned char)p[run] >= 0x20 && (unsigned char)p[run] < 0x7F &&
-                       p[run] != '<' && p[run] != '&')
+                while (p + run < s.end && (unsigned char)p[run] >= 0x20 &&
+                       (unsigned char)p[run] < 0x7F && p[run] != '<' && p[run] != '&')
                     run++;
                 put_text(&s, p, run);
                 n = run;

@@ -14,22 +14,24 @@
  *   - what was stored keeps the store's rules: descriptions are fixed points of
  *     the sanitiser, prices and stock are not negative, every product has a
  *     category, and the store's own constraints hold. */
-#include "../../plugins/catalog/import_value.c"
-#include "../../plugins/catalog/sanitize.c"
-#include "../../plugins/catalog/import_progress.c"
 #include "../../plugins/catalog/import_category.c"
-#include "../../plugins/catalog/import_write.c"
 #include "../../plugins/catalog/import_json.c"
+#include "../../plugins/catalog/import_pickup.c"
+#include "../../plugins/catalog/import_progress.c"
+#include "../../plugins/catalog/import_record.c"
+#include "../../plugins/catalog/import_value.c"
+#include "../../plugins/catalog/import_write.c"
+#include "../../plugins/catalog/sanitize.c"
 #include "../../plugins/catalog/schema.c"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_CHECK(cond)                                                       \
-    do {                                                                       \
-        if (!(cond))                                                           \
-            __builtin_trap();                                                  \
+#define FUZZ_CHECK(cond)                                                                           \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            __builtin_trap();                                                                      \
     } while (0)
 
 #define FUZZ_INPUT_MAX 65536
@@ -55,9 +57,18 @@ static sqlite3_stmt *fake_prepare(souk_ctx *ctx, const char *sql)
     return st;
 }
 
-static sqlite3 *fake_db(souk_ctx *ctx) { return fuzz_db; }
-static int64_t fake_now(souk_ctx *ctx) { return FUZZ_NOW_MS; }
-static int fake_emit(souk_ctx *ctx, const char *event, json_t *payload) { return SOUK_OK; }
+static sqlite3 *fake_db(souk_ctx *ctx)
+{
+    return fuzz_db;
+}
+static int64_t fake_now(souk_ctx *ctx)
+{
+    return FUZZ_NOW_MS;
+}
+static int fake_emit(souk_ctx *ctx, const char *event, json_t *payload)
+{
+    return SOUK_OK;
+}
 
 static const souk_host_api fake_api = {
     .size = sizeof(souk_host_api),
@@ -68,8 +79,14 @@ static const souk_host_api fake_api = {
     .event_emit = fake_emit,
 };
 
-int catalog_index_product(souk_ctx *ctx, int64_t product_id) { return SOUK_OK; }
-int catalog_index_all(souk_ctx *ctx) { return SOUK_OK; }
+int catalog_index_product(souk_ctx *ctx, int64_t product_id)
+{
+    return SOUK_OK;
+}
+int catalog_index_all(souk_ctx *ctx)
+{
+    return SOUK_OK;
+}
 
 /* import.c's messages, silent here */
 void catalog_import_error(catalog_import *im, int line, const char *fmt, ...) {}
@@ -91,8 +108,7 @@ static void open_store(void)
     for (int i = 0; i < catalog_migration_count; i++) {
         if (strstr(catalog_migrations[i].sql, "fts5")) /* needs the stemming tokenizer */
             continue;
-        FUZZ_CHECK(sqlite3_exec(fuzz_db, catalog_migrations[i].sql, NULL, NULL, NULL) ==
-                   SQLITE_OK);
+        FUZZ_CHECK(sqlite3_exec(fuzz_db, catalog_migrations[i].sql, NULL, NULL, NULL) == SQLITE_OK);
     }
 }
 
@@ -128,8 +144,10 @@ static void import_once(const char *data, size_t size, catalog_import *im)
 static void check_stored(void)
 {
     sqlite3_stmt *st;
-    FUZZ_CHECK(sqlite3_prepare_v2(fuzz_db, "SELECT description_ru, description_en FROM "
-                                            "catalog_products", -1, &st, NULL) == SQLITE_OK);
+    FUZZ_CHECK(sqlite3_prepare_v2(fuzz_db,
+                                  "SELECT description_ru, description_en FROM "
+                                  "catalog_products",
+                                  -1, &st, NULL) == SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW) {
         for (int i = 0; i < 2; i++) {
             const char *d = (const char *)sqlite3_column_text(st, i);
@@ -139,15 +157,16 @@ static void check_stored(void)
         }
     }
     sqlite3_finalize(st);
-    FUZZ_CHECK(sqlite3_prepare_v2(fuzz_db,
-                                  "SELECT count(*) FROM catalog_variants WHERE price < 0 OR stock < 0 "
-                                  "OR length(currency) != 3 OR product_id NOT IN "
-                                  "(SELECT id FROM catalog_products) "
-                                  "UNION ALL SELECT count(*) FROM catalog_products WHERE "
-                                  "category_id NOT IN (SELECT id FROM catalog_categories) "
-                                  "UNION ALL SELECT count(*) FROM catalog_pickup_points WHERE "
-                                  "id NOT IN (SELECT id FROM catalog_pickup_rtree)",
-                                  -1, &st, NULL) == SQLITE_OK);
+    FUZZ_CHECK(
+        sqlite3_prepare_v2(fuzz_db,
+                           "SELECT count(*) FROM catalog_variants WHERE price < 0 OR stock < 0 "
+                           "OR length(currency) != 3 OR product_id NOT IN "
+                           "(SELECT id FROM catalog_products) "
+                           "UNION ALL SELECT count(*) FROM catalog_products WHERE "
+                           "category_id NOT IN (SELECT id FROM catalog_categories) "
+                           "UNION ALL SELECT count(*) FROM catalog_pickup_points WHERE "
+                           "id NOT IN (SELECT id FROM catalog_pickup_rtree)",
+                           -1, &st, NULL) == SQLITE_OK);
     while (sqlite3_step(st) == SQLITE_ROW)
         FUZZ_CHECK(sqlite3_column_int(st, 0) == 0);
     sqlite3_finalize(st);

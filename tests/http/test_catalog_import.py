@@ -280,6 +280,16 @@ def test_nothing_imported_is_a_failure():
         p = run_import(store, path, check=1)
         st.eq(bad_lines(p, path), [2, 3])
         st.eq(summary(p)[:2], (0, 0))
+        # a refused product takes its later rows along, each of them reported
+        path = write_file(store, "multi.csv", "slug,status,title_en,category,sku,price\n"
+                                              "multi,sold,Multi,misc,M-1,1\n"
+                                              "multi,,,,M-2,2\n"
+                                              "multi,,,,M-3,x\n")
+        p = run_import(store, path, check=1)
+        st.eq(bad_lines(p, path), [2, 3, 4], p.stderr)
+        st.check(f"{path}:3: not imported: product 'multi' (line 2) was refused" in p.stderr, p.stderr)
+        st.check(f"{path}:4: price: 'x' is not a price" in p.stderr, p.stderr)
+        st.eq(summary(p)[5], 3)
     finally:
         store.cleanup()
 

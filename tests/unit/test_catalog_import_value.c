@@ -43,8 +43,8 @@ TEST(bad_prices_say_why)
     CHECK_STR(why, "'-5' is negative");
     CHECK_INT(price("1990.5", 0), -1);
     CHECK(strstr(why, "has decimals") != NULL);
-    const char *bad[] = {"", "abc", "1e3", ".5", "5.", " 5", "5 ", "+5", "1 990", "0x10",
-                         "1.2.3", "NaN", NULL};
+    const char *bad[] = {"",   "abc",   "1e3",  ".5",    "5.",  " 5", "5 ",
+                         "+5", "1 990", "0x10", "1.2.3", "NaN", NULL};
     for (int i = 0; bad[i]; i++) {
         if (price(bad[i], 2) != -1)
             fprintf(stderr, "accepted '%s'\n", bad[i]);
@@ -150,7 +150,10 @@ TEST(skus_and_text)
     free(t);
     CHECK_INT(catalog_import_clean_text("   ", 100, &t, why, sizeof why), SOUK_OK);
     CHECK(t == NULL);
-    CHECK_INT(catalog_import_clean_text("a\x01" "b", 100, &t, why, sizeof why), SOUK_ERR);
+    CHECK_INT(catalog_import_clean_text("a\x01"
+                                        "b",
+                                        100, &t, why, sizeof why),
+              SOUK_ERR);
     CHECK_INT(catalog_import_clean_text("abcdef", 5, &t, why, sizeof why), SOUK_ERR);
     /* markup in a title is text: kept as typed, escaped when shown */
     CHECK_INT(catalog_import_clean_text("<b>Bold</b> kettle", 100, &t, why, sizeof why), SOUK_OK);
@@ -173,15 +176,17 @@ TEST(pairs)
     free(s);
     json_decref(o);
 
-    CHECK_INT(catalog_import_parse_pairs("{\"size\": 42, \"colour\": \"red\"}", 1, &o, why,
-                                         sizeof why), SOUK_OK);
+    CHECK_INT(
+        catalog_import_parse_pairs("{\"size\": 42, \"colour\": \"red\"}", 1, &o, why, sizeof why),
+        SOUK_OK);
     s = dump(o);
     CHECK_STR(s, "{\"size\":\"42\",\"colour\":\"red\"}");
     free(s);
     json_decref(o);
 
     CHECK_INT(catalog_import_parse_pairs("{\"w\": 1.5, \"eco\": true, \"tags\": [\"a\", \"b\"]}", 0,
-                                         &o, why, sizeof why), SOUK_OK);
+                                         &o, why, sizeof why),
+              SOUK_OK);
     s = dump(o);
     CHECK_STR(s, "{\"w\":1.5,\"eco\":true,\"tags\":[\"a\",\"b\"]}");
     free(s);
@@ -199,8 +204,8 @@ TEST(pairs)
     CHECK_INT(catalog_import_parse_pairs("{\"a\": 1, \"a\": 2}", 0, &o, why, sizeof why), SOUK_ERR);
     CHECK_INT(catalog_import_parse_pairs("{broken", 0, &o, why, sizeof why), SOUK_ERR);
 
-    json_t *in = json_loads("{\"ru\": {\"материал\": \"сталь\"}, \"en\": {\"material\": \"steel\"}}",
-                            0, NULL);
+    json_t *in = json_loads(
+        "{\"ru\": {\"материал\": \"сталь\"}, \"en\": {\"material\": \"steel\"}}", 0, NULL);
     CHECK_INT(catalog_import_check_attributes(in, &o, why, sizeof why), SOUK_OK);
     CHECK(catalog_import_attributes_per_locale(o));
     CHECK_STR(json_string_value(json_object_get(json_object_get(o, "en"), "material")), "steel");
@@ -230,9 +235,18 @@ TEST(images)
               SOUK_OK);
     CHECK_STR(u, "https://cdn.example.com/%D1%87%D0%B0%D0%B9%D0%BD%D0%B8%D0%BA.jpg");
     free(u);
-    const char *bad[] = {"javascript:alert(1)", "data:image/png;base64,xx", "JaVaScRiPt:x",
-                         "https://", "https:///x", "/a/../b", "../b", "catalog/../../x",
-                         "/x\"onerror=\"y", "vbscript:x", "ftp://host/x", NULL};
+    const char *bad[] = {"javascript:alert(1)",
+                         "data:image/png;base64,xx",
+                         "JaVaScRiPt:x",
+                         "https://",
+                         "https:///x",
+                         "/a/../b",
+                         "../b",
+                         "catalog/../../x",
+                         "/x\"onerror=\"y",
+                         "vbscript:x",
+                         "ftp://host/x",
+                         NULL};
     for (int i = 0; bad[i]; i++) {
         int rc = catalog_import_check_url(bad[i], &u, why, sizeof why);
         if (rc == SOUK_OK) {
@@ -255,7 +269,7 @@ TEST(utf8_quote_and_seen)
     CHECK(!catalog_import_utf8_valid("\xED\xA0\x80", 3, &at)); /* a surrogate */
     CHECK(!catalog_import_utf8_valid("\xC0\xAF", 2, &at));     /* overlong */
 
-    char buf[CATALOG_IMPORT_QUOTE_MAX + 8];
+    char buf[CATALOG_IMPORT_QUOTE_BUF];
     char long_text[200] = "";
     for (int i = 0; i < 40; i++)
         strcat(long_text, "ж"); /* 80 bytes, 2 per character */

@@ -7,19 +7,19 @@
 #include <stdlib.h>
 
 /* Sanitise and compare with the expected output. */
-#define CHECK_SAN(in, want)                                                    \
-    do {                                                                       \
-        char *out_ = catalog_sanitize_html(in);                                \
-        CHECK_STR(out_, want);                                                 \
-        free(out_);                                                            \
+#define CHECK_SAN(in, want)                                                                        \
+    do {                                                                                           \
+        char *out_ = catalog_sanitize_html(in);                                                    \
+        CHECK_STR(out_, want);                                                                     \
+        free(out_);                                                                                \
     } while (0)
 
 /* What no sanitised output may contain, whatever the input. */
 static int looks_dangerous(const char *out)
 {
-    static const char *const bad[] = {"<script", "<img", "<svg", "<iframe", "<a ", "<a>",
-                                      "onerror", "onload=", "javascript:", "<style",
-                                      "<object", "<embed", "=", NULL};
+    static const char *const bad[] = {"<script", "<img",    "<svg",    "<iframe",     "<a ",
+                                      "<a>",     "onerror", "onload=", "javascript:", "<style",
+                                      "<object", "<embed",  "=",       NULL};
     for (int i = 0; bad[i]; i++) {
         /* text may say "onerror" or "javascript:" harmlessly; only markup
          * matters, so look inside tags only */
@@ -113,8 +113,7 @@ TEST(event_handlers_and_links_gone)
     CHECK_SAN("<img src=x onerror=alert(1)>", "");
     CHECK_SAN("<img src=\"x\" alt=\">\" onerror=\"alert(1)\">after", "after");
     CHECK_SAN("<a href=\"javascript:alert(1)\">click</a>", "click");
-    CHECK_SAN("<a href=javascript:alert(1)>x</a> javascript:void(0)",
-              "x javascript:void(0)");
+    CHECK_SAN("<a href=javascript:alert(1)>x</a> javascript:void(0)", "x javascript:void(0)");
     CHECK_SAN("<body onload=alert(1)>hi", "hi");
     CHECK_SAN("<div style=\"background:url(javascript:alert(1))\">t</div>", "<p>t</p>");
 }
@@ -153,7 +152,9 @@ TEST(text_escaped_and_entities_normalised)
 
 TEST(controls_and_bad_utf8)
 {
-    CHECK_SAN("a\r\nb\x01" "c\td", "a\nbc\td");
+    CHECK_SAN("a\r\nb\x01"
+              "c\td",
+              "a\nbc\td");
     CHECK_SAN("bad \xC3 byte \xFF end", "bad \xEF\xBF\xBD byte \xEF\xBF\xBD end");
     CHECK_SAN("overlong \xC0\xAF", "overlong \xEF\xBF\xBD\xEF\xBF\xBD");
 }
