@@ -4,10 +4,13 @@
 #   bench/run.sh [BUILD_DIR]        (default: build, as made by `make build`)
 #
 # Serves one 2 KiB CSS file from nginx and from souk, plus two dynamic souk
-# routes (a plugin's JSON list and /healthz), drives each with the same wrk
-# parameters and prints requests/s, p99 latency and the ratio to nginx's static
-# figure.  nginx is the yardstick: absolute numbers depend on the machine, the
-# ratio much less.  bench/README.md explains how to read the result.
+# routes (a plugin's JSON list and /healthz) and, from a second store made by
+# `souk init --demo`, the catalog's category page (HTML) and product list (JSON,
+# 24 items priced by pricing.lua).  Drives each with the same wrk parameters and
+# prints requests/s, p99 latency and the ratio to nginx's static figure.  nginx
+# is the yardstick: absolute numbers depend on the machine, the ratio much less.
+# Optionally times `souk import` of a generated CSV catalog (rows/s).
+# bench/README.md explains how to read the result.
 #
 # Environment (all optional):
 #   BENCH_DURATION     wrk duration per target, "10s" or "1m" (10s; at most 600 s)
@@ -16,6 +19,10 @@
 #   BENCH_WARMUP       warm-up run before each target, 0 to skip (2s)
 #   BENCH_WORKERS      souk workers = nginx worker_processes (nproc)
 #   BENCH_NOTES        notes seeded through the demo plugin before measuring (20)
+#   BENCH_CATALOG      1: also measure the catalog's demo store; 0: skip it (1)
+#   BENCH_CATEGORY     category slug of the HTML target (the demo's largest)
+#   BENCH_IMPORT_ROWS  also time `souk import` of a CSV of this many variant rows
+#                      into a fresh store; 0 skips it (0; the reference is 100000)
 #   BENCH_OUT          also write the JSON result to this file
 #   BENCH_KEEP=1       keep the temporary directory (logs, store, nginx.conf)
 #
@@ -33,11 +40,16 @@ readonly STOP_TIMEOUT_S=15      # above souk's default shutdown deadline (10 s)
 readonly WRK_GRACE_S=30         # wrk is killed after its duration plus this
 readonly MAX_DURATION_S=600     # longest accepted BENCH_DURATION / BENCH_WARMUP
 readonly PROBE_TIMEOUT_S=5      # one HTTP request made by this script
+readonly IMPORT_TIMEOUT_S=600   # the whole `souk import` of BENCH_IMPORT_ROWS rows
+readonly IMPORT_ROWS_MAX=1000000
+readonly IMPORT_VARIANTS=4      # CSV rows (variants) per product
 readonly POLL_S=0.1
 readonly STATIC_RULES=64        # 64 rules of 32 bytes: a 2048-byte CSS file
 readonly STATIC_PATH=/static/bench.css
 readonly JSON_PATH=/api/v1/demo/notes
 readonly HEALTH_PATH=/healthz
+readonly CATALOG_PER_PAGE=24    # the product list target: one page of 24 cards
+readonly CATALOG_JSON_PATH="/api/v1/products?per_page=$CATALOG_PER_PAGE"
 readonly HOST=127.0.0.1         # loopback only: nothing here listens elsewhere
 
 BUILD_DIR=${1:-build}
@@ -47,10 +59,14 @@ THREADS=${BENCH_THREADS:-2}
 WARMUP=${BENCH_WARMUP:-2s}
 WORKERS=${BENCH_WORKERS:-$(nproc)}
 NOTES=${BENCH_NOTES:-20}
+CATALOG=${BENCH_CATALOG:-1}
+CATEGORY=${BENCH_CATEGORY:-}
+IMPORT_ROWS=${BENCH_IMPORT_ROWS:-0}
 
 WORK=""
 NGINX_PID=""
 SOUK_PID=""
+CATALOG_PID=""
 
 say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -87,6 +103,13 @@ positive_int "$CONNECTIONS" BENCH_CONNECTIONS
 positive_int "$THREADS" BENCH_THREADS
 positive_int "$WORKERS" BENCH_WORKERS
 [[ $NOTES =~ ^[0-9]{1,4}$ ]] || die "BENCH_NOTES='$NOTES': expected 0..9999"
+[[ $CATALOG =~ ^[01]$ ]] || die "BENCH_CATALOG='$CATALOG': expected 1 or 0"
+[ -z "$CATEGORY" ] || [[ $CATEGORY =~ ^[a-z0-9_-]{1,100}$ ]] ||
+    die "BENCH_CATEGORY='$CATEGORY': expected a category slug (a-z, 0-9, '-', '_')"
+if ! [[ $IMPORT_ROWS =~ ^[0-9]{1,7}$ ]] || [ "$((10#$IMPORT_ROWS))" -gt "$IMPORT_ROWS_MAX" ]; then
+    die "BENCH_IMPORT_ROWS='$IMPORT_ROWS': expected 0..$IMPORT_ROWS_MAX"
+fi
+IMPORT_ROWS=$((10#$IMPORT_ROWS))   # "010" is ten, not octal eight
 [ "$CONNECTIONS" -ge "$THREADS" ] ||
     die "BENCH_CONNECTIONS ($CONNECTIONS) must be at least BENCH_THREADS ($THREADS)"
 
@@ -100,8 +123,13 @@ BUILD_DIR=$(cd "$BUILD_DIR" 2>/dev/null && pwd) ||
     die "build directory '${1:-build}' not found: run 'make build' first"
 SOUK=$BUILD_DIR/core/souk
 PLUGIN_DIR=$BUILD_DIR/tests/plugins
+CATALOG_PLUGIN_DIR=$BUILD_DIR/plugins
 [ -x "$SOUK" ] || die "$SOUK not found: run 'make build' first"
 [ -f "$PLUGIN_DIR/demo.so" ] || die "$PLUGIN_DIR/demo.so not found: the test plugins are built with the tests (SOUK_TESTS=ON)"
+if [ "$CATALOG" = 1 ] || [ "$IMPORT_ROWS" -gt 0 ]; then
+    [ -f "$CATALOG_PLUGIN_DIR/catalog.so" ] ||
+        die "$CATALOG_PLUGIN_DIR/catalog.so not found: the catalog plugin did not build (BENCH_CATALOG=0 skips it)"
+fi
 
 # ---------------------------------------------------------- dependencies
 
@@ -150,6 +178,7 @@ cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     stop_proc "$SOUK_PID" souk
+    stop_proc "$CATALOG_PID" "souk (catalog)"
     stop_proc "$NGINX_PID" nginx
     if [ -n "$WORK" ]; then
         if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -171,8 +200,13 @@ chmod 755 "$WORK"
 
 # python3 speaks HTTP for the few requests this script makes itself (proxies
 # from the environment are ignored: everything here is on loopback).
-#   probe URL             -> "STATUS BYTES SHA256" ("000 0 -" when nothing answers)
+#   probe URL             -> "STATUS BYTES SHA256 CONTENT-TYPE" ("000 0 - -" when
+#                            nothing answers; "-" for a missing Content-Type)
 #   seed URL COUNT        -> POSTs COUNT JSON notes; fails on the first non-2xx
+#   top_category URL      -> "SLUG COUNT": from /api/v1/categories, the category
+#                            whose page lists the most products
+#   listing URL           -> "ITEMS PRICED TOTAL" of a catalog list (JSON): cards
+#                            on the page, those with an integer price, all pages
 pyhttp() {
     python3 - "$PROBE_TIMEOUT_S" "$@" <<'PY'
 import hashlib, json, sys, urllib.error, urllib.request
@@ -186,12 +220,38 @@ def fetch(req):
     except urllib.error.HTTPError as e:
         return e.code, e.read()
 
+def get_json(url):
+    status, body = fetch(urllib.request.Request(url, headers={"Accept": "application/json"}))
+    if status != 200:
+        sys.exit("GET %s -> %d: %s" % (url, status, body[:300].decode("utf-8", "replace")))
+    return json.loads(body)
+
 if cmd == "probe":
     try:
-        status, body = fetch(urllib.request.Request(url, headers={"Accept": "*/*"}))
-        print(status, len(body), hashlib.sha256(body).hexdigest())
+        req = urllib.request.Request(url, headers={"Accept": "*/*"})
+        with opener.open(req, timeout=timeout) as r:
+            status, body, ctype = r.status, r.read(), r.headers.get("Content-Type")
+    except urllib.error.HTTPError as e:
+        status, body, ctype = e.code, e.read(), e.headers.get("Content-Type")
     except Exception:
-        print("000 0 -")
+        status, body, ctype = 0, b"", None
+    print("%03d" % status, len(body), hashlib.sha256(body).hexdigest() if status else "-",
+          ctype or "-")
+elif cmd == "top_category":
+    best, todo = None, list(get_json(url)["categories"])
+    while todo:
+        c = todo.pop(0)
+        if best is None or c["count"] > best["count"]:
+            best = c
+        todo.extend(c.get("children") or [])
+    if best is None:
+        sys.exit("GET %s: the store has no category" % url)
+    print(best["slug"], best["count"])
+elif cmd == "listing":
+    doc = get_json(url)
+    items = doc.get("items") or []
+    priced = sum(1 for i in items if type((i.get("price") or {}).get("amount")) is int)
+    print(len(items), priced, doc.get("total", 0))
 elif cmd == "seed":
     for i in range(int(sys.argv[4])):
         note = {"text": "Note %d, seeded so that the list route has rows to serve." % (i + 1)}
@@ -314,35 +374,150 @@ EOF
     cp "$WORK/bench.css" "$store/themes/default$STATIC_PATH"
 }
 
-# Port 0: the kernel picks a free port and the master names it in the line
-# "souk: serving http://127.0.0.1:PORT (N workers)", printed on stdout once every
-# worker is ready.  Sets SOUK_PORT.
+# The catalog's demonstration store (`souk init --demo`: 2,000-odd products,
+# priced by the pricing.lua it ships), configured like the first store: only its
+# plugin, production mode, the same workers, no access log.
+make_catalog_store() {
+    local store=$WORK/catalog
+    SOUK_PLUGIN_PATH=$CATALOG_PLUGIN_DIR "$SOUK" init "$store" --demo >"$WORK/catalog-init.log" 2>&1 ||
+        { cat "$WORK/catalog-init.log" >&2; die "souk init --demo failed (log above)"; }
+    cat >"$store/souk.lua" <<EOF
+-- Written by bench/run.sh for one run.
+return { plugins = {"catalog"}, dev = false, workers = $WORKERS, log_level = "warn",
+         locale = "ru", locales = {"ru", "en"} }
+EOF
+}
+
+# start_souk NAME STORE PLUGIN_PATH PID_VAR PORT_VAR: serve STORE.  Its pid goes
+# to the variable named PID_VAR at once (so that cleanup stops it whatever
+# happens next), its port to PORT_VAR.  Port 0: the kernel picks a free port and
+# the master names it in the line "souk: serving http://127.0.0.1:PORT (N
+# workers)", printed on stdout once every worker is ready.
 start_souk() {
-    local log=$WORK/souk.log line="" i
-    SOUK_PLUGIN_PATH=$PLUGIN_DIR setsid "$SOUK" serve "$WORK/store" \
+    local name=$1 store=$2 plugin_path=$3 pid_var=$4 port_var=$5
+    local log=$WORK/$name.log line="" i pid
+    SOUK_PLUGIN_PATH=$plugin_path setsid "$SOUK" serve "$store" \
         --listen "$HOST:0" --workers "$WORKERS" >"$log" 2>&1 &
-    SOUK_PID=$!
+    pid=$!
+    printf -v "$pid_var" '%s' "$pid"
     for ((i = 0; i < START_TIMEOUT_S * 10; i++)); do
         line=$(grep -m1 -o "serving http://$HOST:[0-9]*" "$log" || true)
         [ -n "$line" ] && break
-        kill -0 "$SOUK_PID" 2>/dev/null || { cat "$log" >&2; die "souk serve exited during start-up (log above)"; }
+        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$name: souk serve exited during start-up (log above)"; }
         sleep "$POLL_S"
     done
-    [ -n "$line" ] || { cat "$log" >&2; die "souk serve printed no 'serving http://' line within ${START_TIMEOUT_S}s"; }
-    SOUK_PORT=${line##*:}
-    wait_http "http://$HOST:$SOUK_PORT$HEALTH_PATH" "$SOUK_PID" souk "$log"
+    [ -n "$line" ] || { cat "$log" >&2; die "$name: souk serve printed no 'serving http://' line within ${START_TIMEOUT_S}s"; }
+    printf -v "$port_var" '%s' "${line##*:}"
+    wait_http "http://$HOST:${line##*:}$HEALTH_PATH" "$pid" "$name" "$log"
+}
+
+# ---------------------------------------------------------------- import
+
+# make_import_csv FILE ROWS: a catalog CSV in the native format (docs/catalog.md,
+# section 3) of ROWS variant rows, IMPORT_VARIANTS per product, as a merchant's
+# export would be: both languages, HTML descriptions, brands, category paths
+# (created by the import), attributes, options, prices, stock (0 for some).  The
+# same file every time: nothing random.
+make_import_csv() {
+    python3 - "$1" "$2" "$IMPORT_VARIANTS" <<'PY'
+import csv, sys
+path, rows, per_product = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+ROOTS = [("home", "Дом", "Home"), ("kitchen", "Кухня", "Kitchen"),
+         ("sport", "Спорт", "Sport"), ("garden", "Сад", "Garden")]
+LEAVES = [("basic", "Базовое", "Basics"), ("pro", "Профессиональное", "Professional"),
+          ("kids", "Детское", "For children")]
+NOUNS = [("Чайник", "kettle"), ("Лампа", "lamp"), ("Рюкзак", "backpack"),
+         ("Плед", "throw"), ("Кружка", "mug"), ("Коврик", "mat"), ("Сковорода", "pan"),
+         ("Фонарь", "torch"), ("Термос", "flask"), ("Полотенце", "towel")]
+ADJECTIVES = [("стальной", "steel"), ("лёгкий", "light"), ("складной", "folding"),
+              ("большой", "large"), ("дорожный", "travel"), ("детский", "kids'")]
+BRANDS = ["Teplo", "Luma", "Nord", "Stekloff", "Altai", "Kuzina", "Tempo", "Lenok",
+          "Bork", "Polaris", "Redmond", "Scarlett"]
+SIZES = ["S", "M", "L", "XL", "XXL", "3XL"]
+COLOURS = ["black", "white", "grey", "blue"]
+HEADER = ["slug", "category", "category_ru", "category_en", "brand", "title_ru",
+          "title_en", "description_ru", "description_en", "status", "attributes",
+          "sku", "options", "price", "currency", "stock"]
+with open(path, "w", newline="", encoding="utf-8") as f:
+    out = csv.writer(f, lineterminator="\n")
+    out.writerow(HEADER)
+    for row in range(rows):
+        p, v = divmod(row, per_product)
+        slug = "bench-%07d" % p
+        product = [slug] + [""] * 10      # the product's columns: on its first row only
+        if v == 0:
+            root, leaf = ROOTS[p % len(ROOTS)], LEAVES[(p // len(ROOTS)) % len(LEAVES)]
+            noun, adj = NOUNS[p % len(NOUNS)], ADJECTIVES[(p // len(NOUNS)) % len(ADJECTIVES)]
+            years = 1 + p % 3
+            product = [
+                slug, "%s/%s-%s" % (root[0], root[0], leaf[0]),
+                "%s > %s" % (root[1], leaf[1]), "%s > %s" % (root[2], leaf[2]),
+                BRANDS[p % len(BRANDS)],
+                "%s %s №%d" % (noun[0], adj[0], p), "%s %s no. %d" % (adj[1].capitalize(), noun[1], p),
+                "<p>%s %s: надёжный и удобный, <b>гарантия %d г.</b></p>"
+                "<ul><li>Цвета: чёрный, белый, серый, синий</li></ul>" % (noun[0], adj[0], years),
+                "<p>A %s %s, reliable and handy, <b>%d-year warranty</b>.</p>"
+                "<ul><li>Colours: black, white, grey, blue</li></ul>" % (adj[1], noun[1], years),
+                "active", "material=%s; weight_g=%d" % (adj[1], 100 + p % 900),
+            ]
+        out.writerow(product + [
+            "BN-%07d-%d" % (p, v),
+            "size=%s; colour=%s" % (SIZES[v % len(SIZES)], COLOURS[v % len(COLOURS)]),
+            "%d.%02d" % (199 + (p * 37 + v * 10) % 9800, (p * 13) % 100),
+            "RUB",
+            (p * 7 + v * 3) % 11,             # 0 for about one variant in eleven
+        ])
+PY
+}
+
+# time_import: a fresh store (the catalog only), a CSV of IMPORT_ROWS rows, and
+# the wall time of `souk import` -- process start, parsing, the writes, the
+# search index, the commit.  Sets IMPORT_S, IMPORT_RATE and IMPORT_PRODUCTS.
+time_import() {
+    local store=$WORK/import-store csv=$WORK/import.csv log=$WORK/import.log t0 t1 summary
+    say "generating a catalog CSV of $IMPORT_ROWS rows"
+    make_import_csv "$csv" "$IMPORT_ROWS" || die "could not write $csv"
+    SOUK_PLUGIN_PATH=$CATALOG_PLUGIN_DIR "$SOUK" init "$store" >"$WORK/import-init.log" 2>&1 ||
+        { cat "$WORK/import-init.log" >&2; die "souk init of the import store failed (log above)"; }
+    cat >"$store/souk.lua" <<EOF
+-- Written by bench/run.sh for one run.
+return { plugins = {"catalog"}, dev = false, log_level = "warn" }
+EOF
+    say "timing souk import of $IMPORT_ROWS rows ($(du -h "$csv" | cut -f1)B)"
+    t0=$EPOCHREALTIME
+    SOUK_PLUGIN_PATH=$CATALOG_PLUGIN_DIR timeout "$IMPORT_TIMEOUT_S" \
+        "$SOUK" import "$store" "$csv" >"$log" 2>"$log.err" ||
+        { tail -n 20 "$log.err" "$log" >&2; die "souk import failed or took over ${IMPORT_TIMEOUT_S}s (output above)"; }
+    t1=$EPOCHREALTIME
+    # "imported P products, V variants (...), E errors in ...": every row must be in.
+    summary=$(grep -m1 '^imported ' "$log" || true)
+    [[ $summary =~ ^imported\ ([0-9]+)\ products,\ ([0-9]+)\ variants.*\ ([0-9]+)\ errors ]] ||
+        { cat "$log" >&2; die "souk import printed no summary line (output above)"; }
+    if [ "${BASH_REMATCH[2]}" != "$IMPORT_ROWS" ] || [ "${BASH_REMATCH[3]}" != 0 ]; then
+        tail -n 20 "$log.err" >&2
+        die "souk import did not take every row: $summary"
+    fi
+    IMPORT_PRODUCTS=${BASH_REMATCH[1]}
+    IMPORT_S=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+    IMPORT_RATE=$(awk -v n="$IMPORT_ROWS" -v s="$IMPORT_S" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+    say "imported $IMPORT_ROWS rows ($IMPORT_PRODUCTS products) in ${IMPORT_S}s: $IMPORT_RATE rows/s"
 }
 
 # ---------------------------------------------------------------- checks
 
-# Before measuring, each target must answer 200 (and the file must be the file):
-# a fast 404 is not a result.
+# Before measuring, each target must answer 200 (and the file must be the file,
+# a page must be a page): a fast 404 is not a result.
+#   check_target NAME URL [SHA256 of the body] [media type of the Content-Type]
 check_target() {
-    local name=$1 url=$2 want_sha=${3:-} status bytes sha
-    read -r status bytes sha < <(pyhttp probe "$url")
+    local name=$1 url=$2 want_sha=${3:-} want_type=${4:-} status bytes sha ctype media
+    read -r status bytes sha ctype < <(pyhttp probe "$url")
     [ "$status" = 200 ] || die "$name: GET $url answered $status, expected 200"
     if [ -n "$want_sha" ] && [ "$sha" != "$want_sha" ]; then
         die "$name: GET $url returned $bytes bytes that differ from the $STATIC_BYTES-byte bench file"
+    fi
+    media=${ctype%%;*}
+    if [ -n "$want_type" ] && [ "${media,,}" != "$want_type" ]; then
+        die "$name: GET $url answered Content-Type '$ctype', expected $want_type"
     fi
 }
 
@@ -396,12 +571,22 @@ bench_target() {
 
 # ------------------------------------------------------------------- run
 
+# The import first, while nothing else runs: its figure is for an idle machine.
+IMPORT_S="" IMPORT_RATE="" IMPORT_PRODUCTS=""
+[ "$IMPORT_ROWS" -eq 0 ] || time_import
+
 NGINX_PORT=$(free_port)
 SOUK_PORT=""
+CATALOG_PORT=""
 start_nginx "$NGINX_PORT"
 make_store
-start_souk
-say "nginx on $HOST:$NGINX_PORT, souk on $HOST:$SOUK_PORT, $WORKERS worker(s) each, $(nproc) CPU(s)"
+start_souk souk "$WORK/store" "$PLUGIN_DIR" SOUK_PID SOUK_PORT
+if [ "$CATALOG" = 1 ]; then
+    say "creating the catalog's demo store (souk init --demo)"
+    make_catalog_store
+    start_souk catalog "$WORK/catalog" "$CATALOG_PLUGIN_DIR" CATALOG_PID CATALOG_PORT
+fi
+say "nginx on $HOST:$NGINX_PORT, souk on $HOST:$SOUK_PORT${CATALOG_PORT:+ and $HOST:$CATALOG_PORT (catalog)}, $WORKERS worker(s) each, $(nproc) CPU(s)"
 
 NGINX_URL=http://$HOST:$NGINX_PORT
 SOUK_URL=http://$HOST:$SOUK_PORT
@@ -410,22 +595,50 @@ if [ "$NOTES" -gt 0 ]; then
     pyhttp seed "$SOUK_URL$JSON_PATH" "$NOTES" || die "seeding notes through $SOUK_URL$JSON_PATH failed"
 fi
 
+# The catalog: the category page of the demo's largest category (or
+# BENCH_CATEGORY), and one page of the product list, whose 24 cards must all be
+# priced (by the store's pricing.lua) for the row to mean anything.
+CATALOG_PRODUCTS=0 CATEGORY_PRODUCTS=0
+if [ "$CATALOG" = 1 ]; then
+    CATALOG_URL=http://$HOST:$CATALOG_PORT
+    if [ -z "$CATEGORY" ]; then
+        read -r CATEGORY CATEGORY_PRODUCTS < <(pyhttp top_category "$CATALOG_URL/api/v1/categories") ||
+            die "could not read the demo store's categories"
+        [ -n "$CATEGORY" ] || die "could not read the demo store's categories"
+    fi
+    read -r items priced CATALOG_PRODUCTS < <(pyhttp listing "$CATALOG_URL$CATALOG_JSON_PATH") ||
+        die "could not read the demo store's product list"
+    if [ "$items" != "$CATALOG_PER_PAGE" ] || [ "$priced" != "$items" ]; then
+        die "GET $CATALOG_JSON_PATH: $items cards, $priced of them priced; expected $CATALOG_PER_PAGE priced cards"
+    fi
+    read -r items priced CATEGORY_PRODUCTS < <(pyhttp listing "$CATALOG_URL/api/v1/products?category=$CATEGORY") ||
+        die "could not read the products of category '$CATEGORY'"
+    say "demo store: $CATALOG_PRODUCTS products; category page /c/$CATEGORY lists $CATEGORY_PRODUCTS"
+fi
+
 # id | label | server | path | expected sha256 of the body (static files only)
+#    | expected media type (empty: not checked)
 TARGETS=(
-    "nginx_static|nginx static|$NGINX_URL|$STATIC_PATH|$STATIC_SHA"
-    "souk_static|souk static|$SOUK_URL|$STATIC_PATH|$STATIC_SHA"
-    "souk_json|souk plugin JSON|$SOUK_URL|$JSON_PATH|"
-    "souk_healthz|souk /healthz|$SOUK_URL|$HEALTH_PATH|"
+    "nginx_static|nginx static|$NGINX_URL|$STATIC_PATH|$STATIC_SHA|text/css"
+    "souk_static|souk static|$SOUK_URL|$STATIC_PATH|$STATIC_SHA|text/css"
+    "souk_json|souk plugin JSON|$SOUK_URL|$JSON_PATH||application/json"
+    "souk_healthz|souk /healthz|$SOUK_URL|$HEALTH_PATH||"
 )
+if [ "$CATALOG" = 1 ]; then
+    TARGETS+=(
+        "catalog_html|catalog page HTML|$CATALOG_URL|/c/$CATEGORY||text/html"
+        "catalog_json|catalog list JSON|$CATALOG_URL|$CATALOG_JSON_PATH||application/json"
+    )
+fi
 for t in "${TARGETS[@]}"; do
-    IFS='|' read -r id label server path sha <<<"$t"
-    check_target "$label" "$server$path" "$sha"
+    IFS='|' read -r id label server path sha type <<<"$t"
+    check_target "$label" "$server$path" "$sha" "$type"
 done
 
 declare -a ROWS=()
 BASE_RPS=""
 for t in "${TARGETS[@]}"; do
-    IFS='|' read -r id label server path sha <<<"$t"
+    IFS='|' read -r id label server path sha type <<<"$t"
     bench_target "$id" "$server$path"
     [ -n "$BASE_RPS" ] || BASE_RPS=$R_RPS
     ratio=$(awk -v a="$R_RPS" -v b="$BASE_RPS" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
@@ -450,6 +663,14 @@ print_table() {
     done
     printf '(wrk -t%s -c%s -d%s, %s souk/nginx workers, %s CPUs; ratio = requests/s / nginx static)\n' \
         "$THREADS" "$CONNECTIONS" "$DURATION" "$WORKERS" "$(nproc)"
+    if [ "$CATALOG" = 1 ]; then
+        printf '(catalog: the demo store, %s products; /c/%s lists %s; the list: %s cards priced by pricing.lua)\n' \
+            "$CATALOG_PRODUCTS" "$CATEGORY" "$CATEGORY_PRODUCTS" "$CATALOG_PER_PAGE"
+    fi
+    if [ "$IMPORT_ROWS" -gt 0 ]; then
+        printf 'import: %s rows (%s products) in %s s: %s rows/s\n' \
+            "$IMPORT_ROWS" "$IMPORT_PRODUCTS" "$IMPORT_S" "$IMPORT_RATE"
+    fi
 }
 
 print_json() {
@@ -461,7 +682,20 @@ print_json() {
         "$THREADS" "$CONNECTIONS" "$DURATION_S" "$WARMUP_S" "$(json_str "$(wrk -v 2>&1 | head -n1 || true)")"
     printf '  "nginx": %s,\n' "$(json_str "$("$NGINX" -v 2>&1 | head -n1)")"
     printf '  "souk": %s,\n' "$(json_str "$("$SOUK" version 2>/dev/null | head -n1 || true)")"
-    printf '  "static_bytes": %d,\n  "notes": %d,\n  "results": [\n' "$STATIC_BYTES" "$NOTES"
+    printf '  "static_bytes": %d,\n  "notes": %d,\n' "$STATIC_BYTES" "$NOTES"
+    if [ "$CATALOG" = 1 ]; then
+        printf '  "catalog": {"products": %d, "category": %s, "category_products": %d, "per_page": %d},\n' \
+            "$CATALOG_PRODUCTS" "$(json_str "$CATEGORY")" "$CATEGORY_PRODUCTS" "$CATALOG_PER_PAGE"
+    else
+        printf '  "catalog": null,\n'
+    fi
+    if [ "$IMPORT_ROWS" -gt 0 ]; then
+        printf '  "import": {"rows": %d, "products": %d, "seconds": %s, "rows_per_sec": %s},\n' \
+            "$IMPORT_ROWS" "$IMPORT_PRODUCTS" "$IMPORT_S" "$IMPORT_RATE"
+    else
+        printf '  "import": null,\n'
+    fi
+    printf '  "results": [\n'
     for r in "${ROWS[@]}"; do
         IFS='|' read -r id label path rps p99 ratio total non2xx errs <<<"$r"
         printf '%s    {"id": %s, "target": %s, "path": %s, "requests_per_sec": %s, "p99_ms": %s, "ratio": %s, "requests": %d, "non_2xx": %d, "socket_errors": %d}' \

@@ -2,21 +2,32 @@
  * facets, pages; and the prefix suggestions of the search box.
  *
  * A listing starts from its candidate set (listing_set.h): every active product
- * that passes the filters the database can apply -- the FTS5 match, category
- * subtree, brand, in stock -- in the base order (relevance, then newest, with a
- * search text not sorted by "newest"; newest otherwise), with brand and category
- * counts.  The set is read with one SQL statement, or comes from the worker's
- * cache.  Then, in C:
+ * that passes the filters the database applies -- the FTS5 match, category
+ * subtree, in stock -- in the base order (relevance, then newest, with a search
+ * text not sorted by "newest"; newest otherwise), with brand and category counts.
+ * The set is read with one SQL statement, or comes from the worker's cache.  The
+ * brand is not one of those filters: the brand facet is "disjunctive" -- with a
+ * brand chosen it still lists the other brands, each with the count it would
+ * have (every filter but the brand), so that a shopper can switch brand without
+ * starting over -- and the set without the brand is what it is counted on.  The
+ * same set then serves the listing of every brand.  Then, in C:
  *
- *   - Without a price bound or a price sort, the page is a slice of the set and
- *     only its products become cards (catalog_cards: one pricing.lua call for at
- *     most per_page products).  The facets are the set's counts.
+ *   - Without a brand, a price bound or a price sort, the page is a slice of the
+ *     set and only its products become cards (catalog_cards: one pricing.lua call
+ *     for at most per_page products).  The facets are the set's counts.
+ *   - With a brand alone, the result is the set's candidates of that brand, in
+ *     the base order; again only the page is priced.
  *   - Prices are displayed prices -- what pricing.lua makes of each variant, for
- *     this customer, now -- which SQL cannot know.  With a price bound or a price
- *     sort, every candidate becomes a card (again one script call, for all), then
- *     the candidates are filtered, sorted (stable: ties keep the base order),
- *     counted for the facets and paged.  A product without a price (no variant)
- *     fails every bound and sorts last.
+ *     this customer, now -- which SQL cannot know.  With a price bound, every
+ *     candidate becomes a card (one script call, for all: the bounds decide the
+ *     other brands' counts too); with a price sort alone, every candidate of the
+ *     chosen brand.  Then the candidates are filtered by the bounds, counted for
+ *     the brand facet, filtered by the brand, sorted (stable: ties keep the base
+ *     order), counted for the category facet and paged.  A product without a
+ *     price (no variant) fails every bound and sorts last.
+ *
+ * The category facet counts the result, brand included, and keeps the category
+ * filter: on a category page it lists the categories under it.
  *
  * Safety of the search text: the user's words never reach MATCH as FTS5 syntax.
  * The text is cut into words (runs of letters and digits); each word becomes an
@@ -409,10 +420,11 @@ static const char *list_href(souk_ctx *ctx, const listing_links *l, const char *
 
 /* ------------------------------------------------------------------ pricing */
 
-/* A candidate of a priced listing: its place in the set, its displayed price. */
+/* A candidate of a filtered or priced listing. */
 typedef struct priced {
-    int pos;             /* index in the set (and in the cards of all candidates) */
-    int64_t price;       /* displayed amount; -1: none (no variant) */
+    int pos;             /* index in the set: its place in the base order */
+    int card;            /* index in the listing's priced cards; -1: not priced */
+    int64_t price;       /* displayed amount; -1: none (no variant, or not priced) */
 } priced;
 
 static int by_price_asc(const void *a, const void *b)
@@ -435,45 +447,162 @@ static int by_price_desc(const void *a, const void *b)
     return x->pos - y->pos;
 }
 
-/* Price every candidate of set (one catalog_cards call), keep those within the
- * bounds, sort by price when asked.  *kept (arena) and *n_kept: the result;
- * *all_cards (yours): the cards of the whole set, in set order.  SOUK_ERR after
- * the error view is filled (the pricing failed: never a guessed price). */
-static int price_candidates(souk_ctx *ctx, const catalog_query *q, const catalog_set *set,
-                            priced **kept, int *n_kept, json_t **all_cards)
+/* Price the n candidates v of set with one catalog_cards call: each gets its
+ * card's index and its displayed amount.  *cards (yours): the cards, in v's
+ * order.  SOUK_ERR after the error view is filled (the pricing failed: never a
+ * guessed price). */
+static int price_candidates(souk_ctx *ctx, const catalog_set *set, priced *v, int n,
+                            json_t **cards)
 {
-    json_t *cards = catalog_cards(ctx, set->ids, set->n);
-    if (!cards)
+    int64_t *ids = catalog_api->alloc(ctx, (size_t)(n ? n : 1) * sizeof *ids);
+    for (int i = 0; i < n; i++)
+        ids[i] = set->ids[v[i].pos];
+    json_t *c = catalog_cards(ctx, ids, n);
+    if (!c)
         return SOUK_ERR;
-    if (json_array_size(cards) != (size_t)set->n) {
+    if (json_array_size(c) != (size_t)n) {
         /* One card per id is catalog_cards' contract; without it no price can be
          * matched to its product. */
         catalog_api->log(catalog_self, SOUK_LOG_ERROR, "listing: %zu cards for %d products",
-                         json_array_size(cards), set->n);
-        json_decref(cards);
+                         json_array_size(c), n);
+        json_decref(c);
         return catalog_api->res_error(ctx, 500, "internal", "cannot price the listing", NULL);
     }
+    for (int i = 0; i < n; i++) {
+        json_t *amount = json_object_get(json_object_get(json_array_get(c, (size_t)i),
+                                                         "price"), "amount");
+        v[i].card = i;
+        v[i].price = json_is_integer(amount) ? json_integer_value(amount) : -1;
+    }
+    *cards = c;
+    return SOUK_OK;
+}
+
+/* Whether a displayed price passes q's bounds.  A product without a price fails
+ * every bound. */
+static int within_bounds(const catalog_query *q, int64_t price)
+{
+    if (q->min_price < 0 && q->max_price < 0)
+        return 1;
+    return price >= 0 && (q->min_price < 0 || price >= q->min_price) &&
+           (q->max_price < 0 || price <= q->max_price);
+}
+
+/* ---------------------------------------------------------------- the result */
+
+/* What a listing shows before it is paged.  The brand is the one filter the set
+ * does not apply: the brand facet is counted without it ("disjunctive", so that
+ * a shopper can switch from one brand to another), everything else with it. */
+typedef struct listing_result {
+    priced *v;                  /* the result in display order (arena); NULL: the
+                                   whole set in its base order */
+    int n;                      /* products in the result */
+    json_t *cards;              /* yours, or NULL: the priced cards (v[i].card) */
+    int brand;                  /* the chosen brand's index in the set; -1: none,
+                                   or no candidate has it */
+    const int *brand_count;     /* per set brand: every filter but the brand */
+    const int *category_count;  /* per set category: the result */
+} listing_result;
+
+/* Whether the candidate at pos has the chosen brand (any, without one). */
+static int has_brand(const catalog_query *q, const catalog_set *set, const listing_result *r,
+                     int pos)
+{
+    return !q->brand || (r->brand >= 0 && set->brand[pos] == r->brand);
+}
+
+/* Candidates per brand (brands) or per category over v (n of them) (arena). */
+static const int *count_over(souk_ctx *ctx, const catalog_set *set, const priced *v, int n,
+                             int brands)
+{
+    int size = brands ? set->n_brands : set->n_categories;
+    int *c = catalog_api->alloc(ctx, (size_t)(size + 1) * sizeof *c);
+    memset(c, 0, (size_t)(size + 1) * sizeof *c);
+    for (int i = 0; i < n; i++) {
+        int k = brands ? set->brand[v[i].pos] : set->category[v[i].pos];
+        if (k >= 0)
+            c[k]++;
+    }
+    return c;
+}
+
+/* The result of q over set.  Without a brand, a price bound or a price sort it
+ * is the set itself, and the set's own counts are the facets.  Otherwise the
+ * candidates are priced (one script call) when a price matters -- all of them
+ * when there are bounds, since they decide the brand facet too; only the chosen
+ * brand's for a price sort alone -- then filtered by the bounds, counted for the
+ * brand facet, filtered by the brand, sorted (stable: ties keep the base order)
+ * and counted for the category facet.  SOUK_ERR after the error view is filled. */
+static int listing_result_make(souk_ctx *ctx, const catalog_query *q, const catalog_set *set,
+                               listing_result *r)
+{
+    int bounds = q->min_price >= 0 || q->max_price >= 0;
+    int by_price = bounds || q->sort == CATALOG_SORT_PRICE_ASC ||
+                   q->sort == CATALOG_SORT_PRICE_DESC;
+    *r = (listing_result){NULL, set->n, NULL, -1, set->brand_count, set->category_count};
+    for (int i = 0; q->brand && i < set->n_brands && r->brand < 0; i++)
+        if (strcmp(set->brands[i], q->brand) == 0)
+            r->brand = i;
+    if (!q->brand && !by_price)
+        return SOUK_OK;
+
     priced *v = catalog_api->alloc(ctx, (size_t)(set->n ? set->n : 1) * sizeof *v);
     int n = 0;
-    for (int i = 0; i < set->n; i++) {
-        json_t *amount = json_object_get(json_object_get(json_array_get(cards, (size_t)i),
-                                                         "price"), "amount");
-        int64_t price = json_is_integer(amount) ? json_integer_value(amount) : -1;
-        if ((q->min_price >= 0 || q->max_price >= 0) && price < 0)
-            continue;
-        if ((q->min_price >= 0 && price < q->min_price) ||
-            (q->max_price >= 0 && price > q->max_price))
-            continue;
-        v[n++] = (priced){i, price};
+    for (int i = 0; i < set->n; i++)
+        if (bounds || has_brand(q, set, r, i))
+            v[n++] = (priced){i, -1, -1};
+    if (by_price && n > 0 && price_candidates(ctx, set, v, n, &r->cards) != SOUK_OK)
+        return SOUK_ERR;
+    if (bounds) {
+        int kept = 0;
+        for (int i = 0; i < n; i++)
+            if (within_bounds(q, v[i].price))
+                v[kept++] = v[i];
+        n = kept;
+        if (q->brand) {
+            /* Every filter but the brand: the brand facet's pool. */
+            r->brand_count = count_over(ctx, set, v, n, 1);
+            kept = 0;
+            for (int i = 0; i < n; i++)
+                if (has_brand(q, set, r, v[i].pos))
+                    v[kept++] = v[i];
+            n = kept;
+        }
     }
     if (q->sort == CATALOG_SORT_PRICE_ASC)
         qsort(v, (size_t)n, sizeof *v, by_price_asc);
     else if (q->sort == CATALOG_SORT_PRICE_DESC)
         qsort(v, (size_t)n, sizeof *v, by_price_desc);
-    *kept = v;
-    *n_kept = n;
-    *all_cards = cards;
+    if (n != set->n) {
+        /* A part of the set: its own counts.  (The whole set, merely sorted,
+         * keeps the set's counts.) */
+        r->category_count = count_over(ctx, set, v, n, 0);
+        if (!q->brand)
+            r->brand_count = count_over(ctx, set, v, n, 1);
+    }
+    r->v = v;
+    r->n = n;
     return SOUK_OK;
+}
+
+/* The cards of the result's entries first .. first + count - 1, in order (yours).
+ * NULL after the error view is filled. */
+static json_t *result_cards(souk_ctx *ctx, const catalog_set *set, const listing_result *r,
+                            int first, int count)
+{
+    if (r->cards) {
+        json_t *items = json_array();
+        for (int i = 0; i < count; i++)
+            json_array_append(items, json_array_get(r->cards, (size_t)r->v[first + i].card));
+        return items;
+    }
+    /* The page alone is priced: one script call for at most per_page cards. */
+    if (!r->v)
+        return catalog_cards(ctx, count ? set->ids + first : NULL, count);
+    int64_t *ids = catalog_api->alloc(ctx, (size_t)(count ? count : 1) * sizeof *ids);
+    for (int i = 0; i < count; i++)
+        ids[i] = set->ids[r->v[first + i].pos];
+    return catalog_cards(ctx, count ? ids : NULL, count);
 }
 
 /* -------------------------------------------------------------------- facets */
@@ -513,49 +642,47 @@ static facet_entry *facet_top(souk_ctx *ctx, const int *counts, int size, int se
     return e;
 }
 
-/* The facets over the result: the set's own counts when every candidate is in
- * it, else counted over kept (n_kept positions of set). */
-static json_t *facets(souk_ctx *ctx, const listing_links *l, const catalog_set *set,
-                      const priced *kept, int n_kept)
+/* The brand facet: every brand of the result without the brand filter, the
+ * chosen one selected (its link clears it, the others' replace it).  A chosen
+ * brand that nothing matches any more (a stock or price filter left none) is
+ * still listed, selected, with 0: the shopper sees the choice and can undo it. */
+static json_t *brand_facet(souk_ctx *ctx, const listing_links *l, const catalog_set *set,
+                           const listing_result *r)
 {
     const catalog_query *q = l->q;
-    const int *brand_count = set->brand_count, *category_count = set->category_count;
-    if (kept && n_kept != set->n) {
-        int *bc = catalog_api->alloc(ctx, (size_t)(set->n_brands + 1) * sizeof *bc);
-        int *cc = catalog_api->alloc(ctx, (size_t)(set->n_categories + 1) * sizeof *cc);
-        memset(bc, 0, (size_t)(set->n_brands + 1) * sizeof *bc);
-        memset(cc, 0, (size_t)(set->n_categories + 1) * sizeof *cc);
-        for (int i = 0; i < n_kept; i++) {
-            int pos = kept[i].pos;
-            if (set->brand[pos] >= 0)
-                bc[set->brand[pos]]++;
-            cc[set->category[pos]]++;
-        }
-        brand_count = bc;
-        category_count = cc;
-    }
-
-    int selected = -1;
-    for (int i = 0; q->brand && i < set->n_brands; i++)
-        if (strcmp(set->brands[i], q->brand) == 0)
-            selected = i;
-    int n;
-    facet_entry *e = facet_top(ctx, brand_count, set->n_brands, selected, &n);
+    int n, shown = 0;
+    facet_entry *e = facet_top(ctx, r->brand_count, set->n_brands, r->brand, &n);
     json_t *brands = json_array();
+    for (int i = 0; i < n; i++)
+        shown |= e[i].index == r->brand;
+    if (q->brand && !shown && n == LISTING_FACET_MAX)
+        n--;                                 /* room for the chosen brand */
     for (int i = 0; i < n; i++) {
         const char *name = set->brands[e[i].index];
-        int sel = e[i].index == selected;
+        int sel = e[i].index == r->brand;
         json_array_append_new(
             brands, json_pack("{s:s, s:i, s:b, s:s}", "name", name, "count", e[i].count,
                               "selected", sel, "href",
                               list_href(ctx, l, q->category, sel ? NULL : name, 1)));
     }
+    if (q->brand && !shown)
+        json_array_append_new(
+            brands, json_pack("{s:s, s:i, s:b, s:s}", "name", q->brand, "count", 0, "selected",
+                              1, "href", list_href(ctx, l, q->category, NULL, 1)));
+    return brands;
+}
 
-    selected = -1;
+/* The category facet: the categories of the result's products. */
+static json_t *category_facet(souk_ctx *ctx, const listing_links *l, const catalog_set *set,
+                              const listing_result *r)
+{
+    const catalog_query *q = l->q;
+    int selected = -1;
     for (int i = 0; q->category && i < set->n_categories; i++)
         if (strcmp(set->categories[i].slug, q->category) == 0)
             selected = i;
-    e = facet_top(ctx, category_count, set->n_categories, selected, &n);
+    int n;
+    facet_entry *e = facet_top(ctx, r->category_count, set->n_categories, selected, &n);
     int en = strcmp(catalog_lang(ctx), "en") == 0;
     json_t *categories = json_array();
     for (int i = 0; i < n; i++) {
@@ -567,7 +694,7 @@ static json_t *facets(souk_ctx *ctx, const listing_links *l, const catalog_set *
                       en ? c->name_en : c->name_ru, "count", e[i].count, "selected", sel,
                       "href", list_href(ctx, l, sel ? NULL : c->slug, q->brand, 1)));
     }
-    return json_pack("{s:o, s:o}", "brands", brands, "categories", categories);
+    return categories;
 }
 
 /* ---------------------------------------------------------------- the listing */
@@ -629,8 +756,9 @@ int catalog_list(souk_ctx *ctx, const catalog_query *q, json_t *view)
     const char *message = NULL;
     int en = strcmp(catalog_lang(ctx), "en") == 0;
 
-    /* Price sorts break ties by relevance too; only "newest" ignores it. */
-    catalog_set_filter filter = {NULL, NULL, q->brand, q->in_stock,
+    /* The brand is left to listing_result_make: its facet is counted without it.
+     * Price sorts break ties by relevance too; only "newest" ignores it. */
+    catalog_set_filter filter = {NULL, NULL, NULL, q->in_stock,
                                  q->sort != CATALOG_SORT_NEWEST};
     if (q->q) {
         filter.match = fts_query(ctx, q->q, 0);
@@ -659,33 +787,18 @@ int catalog_list(souk_ctx *ctx, const catalog_query *q, json_t *view)
                          : "Поиск не смог разобрать запрос; попробуйте другие слова.";
     }
 
-    /* The result: the whole set, or (priced) the candidates kept after pricing. */
-    priced *kept = NULL;
-    json_t *all_cards = NULL;
-    int total = set->n;
-    int by_price = q->min_price >= 0 || q->max_price >= 0 ||
-                   q->sort == CATALOG_SORT_PRICE_ASC || q->sort == CATALOG_SORT_PRICE_DESC;
-    if (by_price && set->n > 0) {
-        if (price_candidates(ctx, q, set, &kept, &total, &all_cards) != SOUK_OK)
-            return SOUK_ERR;
-    }
-
+    listing_result r;
+    if (listing_result_make(ctx, q, set, &r) != SOUK_OK)
+        return SOUK_ERR;
+    int total = r.n;
     int pages = (int)(((int64_t)total + q->per_page - 1) / q->per_page);
     int64_t first = (int64_t)(q->page - 1) * q->per_page;
     int count = first >= total ? 0
                 : (int)(total - first < q->per_page ? total - first : q->per_page);
-    json_t *items;
-    if (all_cards) {
-        items = json_array();
-        for (int i = 0; i < count; i++)
-            json_array_append(items, json_array_get(all_cards, (size_t)kept[first + i].pos));
-        json_decref(all_cards);
-    } else {
-        /* The page alone is priced: one script call for at most per_page cards. */
-        items = catalog_cards(ctx, count ? set->ids + first : NULL, count);
-        if (!items)
-            return SOUK_ERR;
-    }
+    json_t *items = result_cards(ctx, set, &r, count ? (int)first : 0, count);
+    json_decref(r.cards);
+    if (!items)
+        return SOUK_ERR;
 
     json_object_set_new(view, "items", items);
     json_object_set_new(view, "total", json_integer(total));
@@ -695,7 +808,9 @@ int catalog_list(souk_ctx *ctx, const catalog_query *q, json_t *view)
     json_object_set_new(view, "query", query_echo(q));
     /* {"<current sort>": true}: what a template's select can test. */
     json_object_set_new(view, "sorts", json_pack("{s:b}", sort_name(q->sort), 1));
-    json_object_set_new(view, "facets", facets(ctx, &links, set, kept, total));
+    json_object_set_new(view, "facets",
+                        json_pack("{s:o, s:o}", "brands", brand_facet(ctx, &links, set, &r),
+                                  "categories", category_facet(ctx, &links, set, &r)));
     json_object_set_new(view, "pagination", pagination(ctx, &links, pages));
     if (message)
         json_object_set_new(view, "query_message", json_string(message));

@@ -373,8 +373,8 @@ def test_facet_counts_and_links():
     status, body = server().get_json(tempo["href"])
     st.eq(status, 200)
     st.eq(body["total"], 2)
-    tempo = body["facets"]["brands"][0]
-    st.eq((tempo["name"], tempo["selected"]), ("Tempo", True))
+    tempo = next(f for f in body["facets"]["brands"] if f["selected"])
+    st.eq(tempo["name"], "Tempo")
     st.eq(tempo["href"], "/api/v1/products?per_page=1")
     # English names in the English locale; a search keeps q in the links.
     body = listing(lang="en", q="чай")
@@ -382,6 +382,67 @@ def test_facet_counts_and_links():
           [("tea", "Tea", 3)])
     st.eq(body["facets"]["categories"][0]["href"],
           "/api/v1/products?q=%D1%87%D0%B0%D0%B9&category=tea")
+
+
+def brand_facet(body):
+    """{name: (count, selected)} of a listing's brand facet."""
+    return {f["name"]: (f["count"], f["selected"]) for f in body["facets"]["brands"]}
+
+
+def test_brand_facet_is_disjunctive():
+    """With a brand chosen, the brand facet still offers the other brands, counted
+    with every filter but the brand, so a shopper can switch brand directly; the
+    result and the category facet follow the chosen brand."""
+    body = listing(brand="Altai")
+    st.eq((slugs(body), body["total"]), (["tea-green", "tea-black"], 2))
+    st.eq(brand_facet(body),
+          {"Bosch": (1, False), "Tefal": (1, False), "Altai": (2, True),
+           "Kuzina": (1, False), "Nordika": (2, False), "Tempo": (2, False)},
+          "every brand, counted without the brand filter:")
+    st.eq({f["slug"]: f["count"] for f in body["facets"]["categories"]}, {"tea": 2},
+          "categories are counted with the brand:")
+    hrefs = {f["name"]: f["href"] for f in body["facets"]["brands"]}
+    st.eq(hrefs["Tempo"], "/api/v1/products?brand=Tempo", "another brand replaces it:")
+    st.eq(hrefs["Altai"], "/api/v1/products", "the chosen brand clears it:")
+    # Every other filter still applies to the brand counts: stock ...
+    body = listing(brand="Altai", in_stock="1")
+    st.eq(brand_facet(body),
+          {"Bosch": (1, False), "Altai": (2, True), "Kuzina": (1, False),
+           "Nordika": (2, False), "Tempo": (2, False)}, "in stock (Tefal has none):")
+    # ... the category ...
+    body = listing(category="kettles", brand="Bosch")
+    st.eq(slugs(body), ["kettle-steel"])
+    st.eq(brand_facet(body), {"Bosch": (1, True), "Tefal": (1, False)}, "within kettles:")
+    st.eq({f["slug"]: f["count"] for f in body["facets"]["categories"]}, {"kettles": 1})
+    # ... the search text ...
+    body = listing(q="чайник", brand="Tefal")
+    st.eq(slugs(body), ["kettle-glass"])
+    st.eq(brand_facet(body), {"Bosch": (1, False), "Tefal": (1, True), "Kuzina": (1, False),
+                              "Altai": (1, False)}, "within the search:")
+    # ... and the displayed price (Bosch's 1 990 ₽ kettle is shown at 995 ₽).
+    body = listing(brand="Altai", max_price=99500)
+    st.eq(slugs(body), ["tea-green", "tea-black"])
+    st.eq(brand_facet(body), {"Altai": (2, True), "Bosch": (1, False), "Tempo": (1, False)},
+          "within the price bound:")
+    # A price sort orders the chosen brand only; pages slice it.
+    body = listing(brand="Altai", sort="price_desc")
+    st.eq(slugs(body), ["tea-green", "tea-black"])
+    st.eq(brand_facet(body)["Nordika"], (2, False))
+    st.eq(slugs(listing(brand="Altai", per_page=1, page=2)), ["tea-black"])
+    st.eq(slugs(listing(brand="Altai", sort="price_asc", per_page=1, page=2)), ["tea-green"])
+    # A chosen brand with nothing left is still shown (checked, 0) beside the others.
+    body = listing(brand="Tefal", in_stock="1")
+    st.eq((body["items"], body["total"]), ([], 0))
+    st.eq(brand_facet(body)["Tefal"], (0, True), "the chosen brand stays, with 0:")
+    st.eq(brand_facet(body)["Altai"], (2, False))
+    st.eq(brand_facet(listing(brand="altai"))["altai"], (0, True), "an unknown brand too:")
+    # Without a brand nothing changed: the listing and its facets are as before.
+    st.eq(listing(per_page=100)["total"], len(ALL_ACTIVE))
+    # A category page keeps its path in the links to the other brands.
+    status, body = server().get_json("/c/kitchen?brand=Bosch&lang=ru")
+    st.eq(status, 200)
+    hrefs = {f["name"]: f["href"] for f in body["facets"]["brands"]}
+    st.eq(hrefs, {"Bosch": "/c/kitchen", "Tefal": "/c/kitchen?brand=Tefal"})
 
 
 def test_category_page_links():
@@ -435,6 +496,8 @@ def test_listing_follows_the_database():
         st.eq(found("running"), ["shoes-run"], "after archiving:")
         st.eq(listing()["total"], before - 1)
         st.eq({f["name"]: f["count"] for f in listing()["facets"]["brands"]}["Tempo"], 1)
+        st.eq(brand_facet(listing(brand="Altai"))["Tempo"], (1, False),
+              "the brand facet of another brand's listing too:")
     finally:
         with db:
             db.execute("UPDATE catalog_products SET status = 'active' WHERE slug = 'socks'")
