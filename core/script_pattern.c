@@ -429,7 +429,7 @@ static size_t start_offset(lua_Integer pos, size_t len)
 static int is_plain(const char *p, size_t lp)
 {
     for (size_t i = 0; i < lp; i++)
-        if (p[i] != '\0' && memchr(pat_specials, p[i], sizeof pat_specials - 1))
+        if (memchr(pat_specials, p[i], sizeof pat_specials - 1)) /* not the final '\0' */
             return 0;
     return 1;
 }
@@ -474,8 +474,7 @@ static int find_or_match(lua_State *L, int find)
         lp--;
     }
     pat_init(&ms, L, s, ls, p, lp);
-    const char *at = s + init;
-    do {
+    for (const char *at = s + init;; at++) { /* every start up to the end, included */
         pat_restart(&ms);
         const char *end = match_here(&ms, at, p);
         if (end) {
@@ -486,7 +485,9 @@ static int find_or_match(lua_State *L, int find)
             lua_pushinteger(L, (lua_Integer)(end - s));
             return 2 + captures_push(&ms, NULL, NULL);
         }
-    } while (at++ < ms.src_end && !anchored);
+        if (anchored || at == ms.src_end)
+            break;
+    }
     pat_flush(&ms);
     luaL_pushfail(L);
     return 1;

@@ -6,7 +6,8 @@
  *   - a count hook: every souk_sandbox_run() may execute at most
  *     limits->instructions VM instructions (checked every SOUK_SANDBOX_HOOK_STEP);
  *     library functions that loop in C over a length a script chooses
- *     (string.rep, table.move, insert, remove, sort) charge those loops to the
+ *     (string.rep, table.move, insert, remove, sort) and the pattern functions
+ *     (string.find, match, gmatch, gsub: script_pattern.c) charge those loops to the
  *     same budget (souk_sandbox_charge);
  *   - the libraries of docs/scripting.md only, behind read-only proxy tables;
  *   - the global `souk` table (souk.null, souk.array: see script_json.h).
