@@ -61,6 +61,20 @@ static json_t *req_user(souk_ctx *ctx) { return souk_ctx_user(ctx); }
 /* ----------------------------------------------------------- response */
 
 static json_t *view(souk_ctx *ctx) { return ctx->view; }
+
+/* The dispatcher decides whether the response is actually kept (respcache.h);
+ * here only what the handler can be told at once is refused. */
+static int res_cache(souk_ctx *ctx, int64_t max_age_ms)
+{
+    if (!ctx->req || !ctx->res || max_age_ms <= 0 || ctx->status != 200)
+        return SOUK_ERR;
+    if (strcmp(ctx->req->method, "GET") != 0 && strcmp(ctx->req->method, "HEAD") != 0)
+        return SOUK_ERR;
+    if (souk_ctx_user(ctx))
+        return SOUK_ERR;
+    ctx->cache_ms = max_age_ms;
+    return SOUK_OK;
+}
 /* A final status (RFC 9110 section 15): an interim 1xx or a number outside the
  * classes would break the framing of the response.  Such a status becomes 500, so
  * that the request's transaction is rolled back too. */
@@ -348,4 +362,5 @@ const souk_host_api souk_api_table = {
     .format = api_sprintf,
 
     .db_on_open = souk_plugin_db_on_open,
+    .res_cache = res_cache,
 };

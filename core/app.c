@@ -92,6 +92,8 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
             goto fail;
         }
     }
+    /* Without memory for it the store still works, only uncached. */
+    app->respcache = souk_respcache_new(SOUK_RESPCACHE_ENTRIES, SOUK_RESPCACHE_BYTES);
     *out = app;
     return 0;
 fail:
@@ -110,6 +112,7 @@ void souk_app_close(souk_app *app)
         uv_close((uv_handle_t *)app->watch_debounce, free_handle);
     }
     souk_buf_free(&app->out);
+    souk_respcache_free(app->respcache);
     free(app->media_root);
     souk_router_free(app->router);
     json_decref(app->nav);
@@ -128,8 +131,11 @@ void souk_app_reload_scripts(souk_app *app)
     if (!app->scripts)
         return;
     int n = souk_scripts_reload(app->scripts);
-    if (n > 0)
+    if (n > 0) {
         souk_log(SOUK_LOG_INFO, "reloaded %d script(s)", n);
+        /* Cached responses may hold what the old scripts computed (prices). */
+        souk_respcache_clear(app->respcache);
+    }
 }
 
 static void on_debounce(uv_timer_t *t) { souk_app_reload_scripts(t->data); }

@@ -6,6 +6,7 @@
 #include "app.h"
 #include "ctx.h"
 #include "buf.h"
+#include "respcache.h"
 #include "router.h"
 #include "theme.h"
 
@@ -26,6 +27,7 @@ struct souk_app {
     char *media_root;          /* realpath of STORE_DIR/media, or NULL when absent */
     souk_buf out;              /* response bodies are built here, then copied into
                                   the request arena: its capacity is reused */
+    souk_respcache *respcache; /* this process's cached responses, or NULL */
 };
 
 /* The host API table (api.c). */

@@ -32,6 +32,9 @@ struct souk_ctx {
     int wants_json;
     const char *refusal; /* set by api->event_refuse */
     int core_error;      /* the error in the view was raised by the core */
+    int64_t cache_ms;    /* set by api->res_cache: the response may be reused */
+    int cache_store;     /* the response is being rendered for the cache: pages
+                            get the CSRF placeholder, replaced afterwards */
 };
 
 /* Set up a ctx for a command (no request) or reset one. */

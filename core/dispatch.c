@@ -7,6 +7,7 @@
  *   -> the view model as JSON, or rendered with the route's page template.
  *
  * One handler, two representations: handlers never produce bytes themselves. */
+#define _GNU_SOURCE /* memmem */
 #include "app_internal.h"
 
 #include "clock.h"
@@ -35,6 +36,12 @@
 #define MEDIA_PREFIX "/media/" /* files of the store: STORE_DIR/media/ */
 #define OUT_KEEP_BYTES (1u << 20) /* largest output buffer kept between requests */
 #define ACCEPT_Q_ONE 1000         /* q-values are compared in thousandths */
+/* A page rendered for the response cache carries this in place of the visitor's
+ * CSRF token; every copy served replaces it with the requester's own.  As long as
+ * a real token (2 * CSRF_TOKEN_BYTES hex digits), and never hex itself. */
+#define CSRF_PLACEHOLDER "@@souk-csrf-placeholder-000000@@"
+_Static_assert(sizeof CSRF_PLACEHOLDER - 1 == CSRF_TOKEN_BYTES * 2,
+               "the CSRF placeholder must be as long as a token");
 
 /* Behind TLS the core's cookies carry the __Host- prefix: a browser then only
  * accepts them from this very host, over TLS, for Path=/, so that a sibling
@@ -307,7 +314,7 @@ static int check_csrf(souk_ctx *ctx)
 
 /* ------------------------------------------------------------- rendering */
 
-static void set_body(souk_ctx *ctx, const char *type, char *data, size_t len)
+static void set_body(souk_ctx *ctx, const char *type, const char *data, size_t len)
 {
     souk_response *res = ctx->res;
     res->content_type = type;
@@ -424,7 +431,8 @@ static json_t *site_frame(souk_ctx *ctx, json_t *flash)
                                                 ctx->query));
     json_t *user = souk_ctx_user(ctx);
     json_object_set(f, "user", user ? user : json_null());
-    json_object_set_new(f, "csrf", json_string(csrf_token(ctx)));
+    json_object_set_new(f, "csrf",
+                        json_string(ctx->cache_store ? CSRF_PLACEHOLDER : csrf_token(ctx)));
     /* Error messages are announced to screen readers at once (role="alert"). */
     if (!flash)
         flash = json_array();
@@ -477,6 +485,16 @@ static void translate_core_error(souk_ctx *ctx)
         json_object_set(error, "message", msg);
 }
 
+/* The headers of every page (cached or not). */
+static void page_headers(souk_ctx *ctx)
+{
+    souk_response_header(ctx->res, ctx->arena, "Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                         "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                         "base-uri 'self'");
+    souk_response_header(ctx->res, ctx->arena, "X-Frame-Options", "DENY");
+}
+
 static void respond_page(souk_ctx *ctx)
 {
     souk_app *app = ctx->app;
@@ -523,19 +541,22 @@ static void respond_page(souk_ctx *ctx)
     json_decref(site);
     set_body(ctx, "text/html; charset=utf-8", out->data ? out->data : "", out->len);
     ctx->res->status = ctx->status;
-    souk_response_header(ctx->res, ctx->arena, "Content-Security-Policy",
-                         "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                         "script-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-                         "base-uri 'self'");
-    souk_response_header(ctx->res, ctx->arena, "X-Frame-Options", "DENY");
+    page_headers(ctx);
 }
 
-static void respond(souk_ctx *ctx)
+/* The headers of every answer of the request path (cached or not). */
+static void common_headers(souk_ctx *ctx)
 {
     souk_response *res = ctx->res;
     souk_response_header(res, ctx->arena, "X-Content-Type-Options", "nosniff");
     souk_response_header(res, ctx->arena, "Referrer-Policy", "same-origin");
     souk_response_header(res, ctx->arena, "Cache-Control", "no-store");
+}
+
+static void respond(souk_ctx *ctx)
+{
+    souk_response *res = ctx->res;
+    common_headers(ctx);
     if (ctx->wants_json) {
         if (json_array_size(ctx->flash))
             json_object_set(ctx->view, "flash", ctx->flash);
@@ -654,6 +675,67 @@ static void home_view(souk_ctx *ctx)
     ctx->page = "home";
 }
 
+/* ------------------------------------------------------- response cache */
+
+/* Whether this request may be answered from, or kept in, the response cache: a
+ * guest's GET or HEAD of a plugin route, without a body and without a flash
+ * message waiting (which would show on the page). */
+static int cache_eligible(souk_ctx *ctx, const souk_route_entry *entry)
+{
+    const souk_request *req = ctx->req;
+    if (!ctx->app->respcache || (entry->route.flags & SOUK_ROUTE_AUTH) || req->body_len)
+        return 0;
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0)
+        return 0;
+    const char *flash = cookie(ctx, flash_cookie_name(ctx));
+    if (flash && *flash)
+        return 0;
+    return souk_ctx_user(ctx) == NULL;
+}
+
+/* Everything a cacheable view may depend on besides the database: the
+ * representation, the locale, and the raw target (path and query string). */
+static const char *cache_key(souk_ctx *ctx)
+{
+    return souk_arena_printf(ctx->arena, "%c\n%s\n%s", ctx->wants_json ? 'j' : 'h',
+                             ctx->locale, ctx->req->target);
+}
+
+/* Whether the body is a rendered page (which has the CSRF placeholder), rather
+ * than JSON. */
+static int cache_is_page(const souk_ctx *ctx)
+{
+    return !ctx->wants_json && ctx->app->theme;
+}
+
+/* Put the requester's own CSRF token (setting its cookie when missing) wherever
+ * the page has the placeholder; in place: both have the same length. */
+static void csrf_fill(souk_ctx *ctx, char *body, size_t len)
+{
+    const char *tok = csrf_token(ctx);
+    const size_t n = sizeof CSRF_PLACEHOLDER - 1;
+    char *p = body, *end = body + len;
+    while (p && (size_t)(end - p) >= n && (p = memmem(p, (size_t)(end - p), CSRF_PLACEHOLDER, n))) {
+        memcpy(p, tok, n);
+        p += n;
+    }
+}
+
+/* The answer from a cached body: the same status, type and headers as the
+ * response it was made from. */
+static void respond_cached(souk_ctx *ctx, const souk_respcache_hit *hit)
+{
+    common_headers(ctx);
+    /* Both copied: the response is written after this returns, and the cache may
+     * drop the entry while other requests run. */
+    set_body(ctx, souk_arena_strdup(ctx->arena, hit->content_type), hit->body, hit->body_len);
+    ctx->res->status = 200;
+    if (cache_is_page(ctx)) {
+        csrf_fill(ctx, ctx->res->body, ctx->res->body_len);
+        page_headers(ctx);
+    }
+}
+
 /* --------------------------------------------------------------- handle */
 
 static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
@@ -737,6 +819,8 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
     const souk_route_entry *entry = data;
     ctx.wants_json = wants_json(req, found == SOUK_ROUTE_FOUND ? &entry->route : NULL);
     choose_locale(&ctx);
+    const char *cache_key_s = NULL; /* set when the response may be cached */
+    uint64_t version = 0;
     if (found == SOUK_ROUTE_FOUND) {
         res->route = entry->route.pattern;
         ctx.page = entry->route.page;
@@ -753,8 +837,28 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
         if (!params_ok)
             core_error(&ctx, 400, "bad_path", "the address is not valid UTF-8", NULL);
         else if (is_safe_method(method) || (entry->route.flags & SOUK_ROUTE_NO_CSRF) ||
-                 check_csrf(&ctx) == 0)
+                 check_csrf(&ctx) == 0) {
+            if (cache_eligible(&ctx, entry)) {
+                /* The stamp is taken before the handler reads anything: a change
+                 * committed meanwhile makes the stored copy stale at once. */
+                version = souk_store_version(app->store);
+                cache_key_s = cache_key(&ctx);
+                souk_respcache_hit hit;
+                if (souk_respcache_get(app->respcache, cache_key_s,
+                                       (int64_t)souk_clock_mono_ms(), version, &hit)) {
+                    respond_cached(&ctx, &hit);
+                    souk_ctx_dispose(&ctx);
+                    return;
+                }
+            }
+            int n_headers = res->n_headers;
             run_handler(&ctx, entry);
+            /* Kept only as a plain 200 that no header or cookie of the handler's
+             * own (which the cache would not replay) went with. */
+            ctx.cache_store = cache_key_s && ctx.cache_ms > 0 && ctx.status == 200 &&
+                              !ctx.redirect && json_array_size(ctx.flash) == 0 &&
+                              res->n_headers == n_headers && !ctx.user;
+        }
     } else if (found == SOUK_ROUTE_BAD_METHOD) {
         res->route = "badmethod";
         souk_response_header(res, req->arena, "Allow", allow);
@@ -772,6 +876,14 @@ void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
                        "page was removed", NULL);
     }
     respond(&ctx);
+    if (ctx.cache_store) {
+        if (res->status == 200 && res->content_type)
+            souk_respcache_put(app->respcache, cache_key_s, res->content_type, res->body,
+                               res->body_len, (int64_t)souk_clock_mono_ms() + ctx.cache_ms,
+                               version);
+        if (cache_is_page(&ctx))
+            csrf_fill(&ctx, res->body, res->body_len);
+    }
     souk_ctx_dispose(&ctx);
 }
 

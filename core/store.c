@@ -70,6 +70,7 @@ struct souk_store {
     /* Transaction control runs on every request: prepared once at open, not
      * parsed again each time. */
     sqlite3_stmt *txn[TXN_COUNT];
+    sqlite3_stmt *data_version; /* PRAGMA data_version, for souk_store_version() */
 };
 
 static unsigned sql_hash(const char *s)
@@ -186,6 +187,12 @@ int souk_store_open(souk_store **out, const char *db_path, char *err, size_t err
             return -1;
         }
     }
+    if (sqlite3_prepare_v2(s->db, "PRAGMA data_version", -1, &s->data_version, NULL) !=
+        SQLITE_OK) {
+        store_fail(s, "PRAGMA data_version", err, errlen);
+        souk_store_close(s);
+        return -1;
+    }
     *out = s;
     return 0;
 }
@@ -220,10 +227,26 @@ void souk_store_close(souk_store *s)
     free(s->handed);
     for (int i = 0; i < TXN_COUNT; i++)
         sqlite3_finalize(s->txn[i]);
+    sqlite3_finalize(s->data_version);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         souk_log(SOUK_LOG_ERROR, "%s: close: %s", s->path, sqlite3_errmsg(s->db));
     free(s->path);
     free(s);
+}
+
+/* data_version moves when another connection commits; our own commits show in
+ * total_changes instead.  Packed into one number: the high half is the former, the
+ * low half the latter, so that either moving changes the stamp. */
+uint64_t souk_store_version(souk_store *s)
+{
+    uint64_t dv = 0;
+    if (s && s->data_version) {
+        if (sqlite3_step(s->data_version) == SQLITE_ROW)
+            dv = (uint64_t)sqlite3_column_int64(s->data_version, 0);
+        sqlite3_reset(s->data_version);
+    }
+    uint64_t own = s && s->db ? (uint64_t)sqlite3_total_changes64(s->db) : 0;
+    return (dv << 32) ^ (own & 0xffffffffu);
 }
 
 sqlite3 *souk_store_db(souk_store *s)

@@ -6,6 +6,7 @@
 
 #include <sqlite3.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SOUK_STORE_BUSY_TIMEOUT_MS 5000
 
@@ -36,6 +37,10 @@ int souk_store_begin(souk_store *s, int write, char *err, size_t errlen);
 int souk_store_commit(souk_store *s, char *err, size_t errlen);
 void souk_store_rollback(souk_store *s);
 int souk_store_in_transaction(souk_store *s);
+/* A stamp of the database's content: equal stamps (taken on this connection)
+ * mean no transaction has committed a change since, from this connection or any
+ * other.  Cheap (one prepared PRAGMA data_version step); 0 when s is NULL. */
+uint64_t souk_store_version(souk_store *s);
 
 /* Apply the pending migrations in list order (the caller orders plugins by their
  * dependencies), each in its own transaction together with its record in

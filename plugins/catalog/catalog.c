@@ -21,10 +21,28 @@ static const souk_route routes[] = {
     {"GET", "/api/v1/pickup-points", catalog_h_pickup_points, NULL, 0, NULL},
 };
 
+/* settings.catalog.cache_ms: a whole number of milliseconds, 0 or more. */
+static int catalog_read_settings(souk_plugin *self, const souk_host_api *api)
+{
+    json_t *v = json_object_get(api->config(self), "cache_ms");
+    if (!v)
+        return SOUK_OK;
+    double ms = json_number_value(v);
+    if (!json_is_number(v) || ms < 0 || ms != (double)(int64_t)ms) {
+        api->log(self, SOUK_LOG_ERROR,
+                 "souk.lua: settings.catalog.cache_ms: expected a whole number of "
+                 "milliseconds, 0 or more (0 turns the response cache off)");
+        return SOUK_ERR;
+    }
+    return SOUK_OK;
+}
+
 static int catalog_init(souk_plugin *self, const souk_host_api *api)
 {
     catalog_api = api;
     catalog_self = self;
+    if (catalog_read_settings(self, api) != SOUK_OK)
+        return SOUK_ERR;
     if (!SOUK_API_HAS(api, db_on_open)) {
         api->log(self, SOUK_LOG_ERROR, "needs souk plugin ABI 1.1 or newer (db_on_open)");
         return SOUK_ERR;

@@ -107,10 +107,30 @@
 #define CATALOG_NEAREST_DEFAULT 5
 #define CATALOG_SCRIPT "pricing"     /* STORE_DIR/scripts/pricing.lua */
 #define CATALOG_SCRIPT_FN "price"
+/* How long a guest's catalog page or API answer may be served again from the
+ * core's response cache (settings.catalog.cache_ms; 0 turns it off). */
+#define CATALOG_CACHE_MS_DEFAULT 10000
 
 /* Set in init, valid until fini. */
 extern const souk_host_api *catalog_api;
 extern souk_plugin *catalog_self;
+
+/* Declare the response reusable for guests (api->res_cache, ABI 1.2) for
+ * settings.catalog.cache_ms.  Call only from handlers whose view depends on the
+ * request's path, query, locale and the database alone; prices of guests do
+ * (no customer), so the listings qualify.  A no-op for signed-in users and on
+ * hosts older than ABI 1.2. */
+static inline void catalog_cache(souk_ctx *ctx)
+{
+    const souk_host_api *api = catalog_api;
+    if (!SOUK_API_HAS(api, res_cache) || api->req_user(ctx))
+        return;
+    /* Checked at init (catalog.c): absent, or a whole number >= 0. */
+    json_t *v = json_object_get(api->config(catalog_self), "cache_ms");
+    int64_t ms = v ? (int64_t)json_number_value(v) : CATALOG_CACHE_MS_DEFAULT;
+    if (ms > 0)
+        api->res_cache(ctx, ms);
+}
 
 /* ------------------------------------------------------------ schema.c */
 extern const souk_migration catalog_migrations[];

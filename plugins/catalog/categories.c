@@ -290,5 +290,6 @@ int catalog_h_categories(souk_ctx *ctx)
     if (!tree)
         return SOUK_ERR;
     json_object_set_new(catalog_api->view(ctx), "categories", tree);
+    catalog_cache(ctx);
     return SOUK_OK;
 }

@@ -365,5 +365,6 @@ int catalog_h_pickup_points(souk_ctx *ctx)
         json_object_set_new(view, "near", json_null());
         json_object_set_new(view, "limit", json_null());
     }
+    catalog_cache(ctx);
     return SOUK_OK;
 }

@@ -616,6 +616,7 @@ int catalog_h_home(souk_ctx *ctx)
     if (!cards)
         return SOUK_ERR;
     json_object_set_new(api->view(ctx), "featured", cards);
+    catalog_cache(ctx);
     return SOUK_OK;
 }
 
@@ -657,6 +658,7 @@ int catalog_h_listing(souk_ctx *ctx)
         /* The search page: its title is what was searched for. */
         json_object_set_new(view, "title", q.q && *q.q ? json_string(q.q) : json_null());
     }
+    catalog_cache(ctx);
     return SOUK_OK;
 }
 
@@ -689,6 +691,7 @@ int catalog_h_product(souk_ctx *ctx)
     json_object_set_new(view, "breadcrumbs", crumbs);
     json_object_set_new(view, "product", product);
     json_object_set_new(view, "pickup_points", points);
+    catalog_cache(ctx);
     return SOUK_OK;
 }
 
@@ -721,5 +724,6 @@ int catalog_h_suggest(souk_ctx *ctx)
     json_object_set_new(view, "q", json_string(q ? q : ""));
     json_object_set_new(view, "suggestions",
                         q && *q ? catalog_suggest(ctx, q, limit) : json_array());
+    catalog_cache(ctx);
     return SOUK_OK;
 }

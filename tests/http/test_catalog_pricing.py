@@ -56,8 +56,11 @@ def seed(store):
 
 
 def make_store(config=None):
-    """A Russian shop (shoppers may switch to English) with the seeded catalog."""
-    conf = {"plugins": ["catalog"], "locale": "ru", "locales": ["ru", "en"]}
+    """A Russian shop (shoppers may switch to English) with the seeded catalog.
+    The response cache is off: these tests move the store clock between requests
+    (SOUK_CLOCK_FILE), which the cache does not notice."""
+    conf = {"plugins": ["catalog"], "locale": "ru", "locales": ["ru", "en"],
+            "settings": {"catalog": {"cache_ms": 0}}}
     conf.update(config or {})
     store = st.Store(conf)
     st.run("migrate", store.dir, env=store.env(), check=0)

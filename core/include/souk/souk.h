@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define SOUK_ABI_VERSION 1
-#define SOUK_ABI_MINOR 1
+#define SOUK_ABI_MINOR 2
 
 #define SOUK_OK 0
 #define SOUK_ERR (-1)
@@ -331,6 +331,21 @@ struct souk_host_api {
      * need.  Only inside init().  fn returns SOUK_OK, or SOUK_ERR (after logging)
      * to stop start-up.  udata is borrowed for the life of the plugin. */
     int (*db_on_open)(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata), void *udata);
+
+    /* ---- ABI 1.2 ---- */
+
+    /* Declare this response reusable: for up to max_age_ms it may be served again,
+     * without calling the handler, to any guest making the same request (GET or
+     * HEAD, same path and query string, same representation and locale), as long
+     * as the database has not changed.  Call it only when the view depends on
+     * nothing but the request's path, query, locale and the database -- never on
+     * cookies, other headers, the client's address or a random choice.  Pages get
+     * each visitor's own CSRF token even when cached.  The core stores the
+     * response only if it ends as a plain 200 (no redirect, no flash message, no
+     * header or cookie set by the handler).  SOUK_OK, or SOUK_ERR when this request
+     * cannot be cached (not GET/HEAD, a signed-in user, a status other than 200,
+     * max_age_ms <= 0, a command). */
+    int (*res_cache)(souk_ctx *ctx, int64_t max_age_ms);
 
     /* New slots are appended here, each marked with the ABI minor that added it. */
 };

@@ -20,6 +20,9 @@
  *   GET    /api/v1/demo/crypto        exercises the crypto slots
  *   GET    /api/v1/demo/info          plugin name, settings and store
  *   POST   /api/v1/demo/script        {"script", "fn", "args"} -> {"result"}
+ *   GET    /api/v1/demo/cached        {"token", "x", "locale", "cacheable"}: a fresh random
+ *                                     token, declared reusable (res_cache, ABI 1.2) for
+ *                                     ?ms= (60 s); page demo_cached at /demo/cached
  * Also: migrations (demo_notes, 2 versions), an SQL function demo_shout() on every
  * connection (db_on_open, ABI 1.1), service "demo" v1 (demo.h), identity
  * from the X-Demo-User header (tests only!) and the command `souk demo-count DIR`
@@ -34,6 +37,7 @@
 #define DEMO_NOTE_MAX 1000  /* characters in a note */
 #define DEMO_TOKEN_BYTES 16 /* random token of the crypto route */
 #define DEMO_CODE_DIGITS 6
+#define DEMO_CACHE_MS 60000 /* default max age of the cached route */
 
 /* Set in init and valid until fini: the host's table and our handle. */
 static const souk_host_api *api;
@@ -206,6 +210,26 @@ static int signin(souk_ctx *ctx)
     return SOUK_OK;
 }
 
+/* GET /api/v1/demo/cached?x=&ms= and the page /demo/cached: a fresh random
+ * token each time the handler runs, declared reusable for ms (default
+ * DEMO_CACHE_MS) -- so the same token again means the response came from the
+ * core's response cache.  "cacheable" is what res_cache answered. */
+static int cached(souk_ctx *ctx)
+{
+    char token[2 * DEMO_TOKEN_BYTES + 1];
+    api->random_hex(token, DEMO_TOKEN_BYTES);
+    const char *ms_text = api->req_query(ctx, "ms");
+    int64_t ms = ms_text ? strtoll(ms_text, NULL, 10) : DEMO_CACHE_MS;
+    const char *x = api->req_query(ctx, "x");
+    json_t *view = api->view(ctx);
+    json_object_set_new(view, "token", json_string(token));
+    json_object_set_new(view, "x", json_string(x ? x : ""));
+    json_object_set_new(view, "locale", json_string(api->req_locale(ctx)));
+    int rc = SOUK_API_HAS(api, res_cache) ? api->res_cache(ctx, ms) : SOUK_ERR;
+    json_object_set_new(view, "cacheable", json_boolean(rc == SOUK_OK));
+    return SOUK_OK;
+}
+
 static json_t *str_or_null(const char *s)
 {
     return s ? json_string(s) : json_null();
@@ -348,6 +372,8 @@ static const souk_route routes[] = {
     {"GET", "/demo/private", me, "demo_hello", SOUK_ROUTE_AUTH, NULL},
     {"GET", "/demo/signin", signin, "demo_signin", 0, NULL},
     {"GET", "/api/v1/demo/echo", echo, NULL, 0, NULL},
+    {"GET", "/api/v1/demo/cached", cached, NULL, 0, NULL},
+    {"GET", "/demo/cached", cached, "demo_cached", 0, NULL},
     {"POST", "/api/v1/demo/echo", echo, NULL, 0, NULL},
     {"GET", "/api/v1/demo/crypto", crypto, NULL, 0, NULL},
     {"GET", "/api/v1/demo/info", info, NULL, 0, NULL},
