@@ -29,7 +29,8 @@ typedef struct catalog_v1 {
     int (*stock_adjust)(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *stock_after,
                         const char **error);
     /* The variant sku as {"sku", "product": slug, "title" (request locale),
-     * "options": {...}, "price": base minor units, "currency", "stock"} (yours), or
+     * "options": {...} (request locale), "price": base minor units, "currency",
+     * "stock"} (yours), or
      * NULL when there is no such variant. */
     json_t *(*variant_get)(souk_ctx *ctx, const char *sku);
     /* Displayed prices of variants, computed by the store's pricing.lua for customer

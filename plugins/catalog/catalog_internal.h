@@ -57,6 +57,8 @@
  *   card    "price_from": true when the variants' displayed prices differ (a page
  *           writes "from 1 990 ₽"); "price" is null for a product without variants.
  *   variant "options_text": the option values joined by " / " ("M / red").
+ *           "options" (and so options_text) are in the request's locale
+ *           (catalog_options_sql), the other locale's when not given in it.
  *   pickup  "distance_text" ("850 м", "1,2 км"; "1.2 km" in en) with distance_m.
  *
  * Views of the routes (the page's template gets exactly what the API returns):
@@ -115,8 +117,17 @@
 extern const souk_host_api *catalog_api;
 extern souk_plugin *catalog_self;
 
+/* settings.catalog.cache_ms: how long what a guest is shown may be reused (the
+ * response cache, listing.c's table of prices); 0: never. */
+static inline int64_t catalog_cache_ms(void)
+{
+    /* Checked at init (catalog.c): absent, or a whole number >= 0. */
+    json_t *v = json_object_get(catalog_api->config(catalog_self), "cache_ms");
+    return v ? (int64_t)json_number_value(v) : CATALOG_CACHE_MS_DEFAULT;
+}
+
 /* Declare the response reusable for guests (api->res_cache, ABI 1.2) for
- * settings.catalog.cache_ms.  Call only from handlers whose view depends on the
+ * catalog_cache_ms().  Call only from handlers whose view depends on the
  * request's path, query, locale and the database alone; prices of guests do
  * (no customer), so the listings qualify.  A no-op for signed-in users and on
  * hosts older than ABI 1.2. */
@@ -125,9 +136,7 @@ static inline void catalog_cache(souk_ctx *ctx)
     const souk_host_api *api = catalog_api;
     if (!SOUK_API_HAS(api, res_cache) || api->req_user(ctx))
         return;
-    /* Checked at init (catalog.c): absent, or a whole number >= 0. */
-    json_t *v = json_object_get(api->config(catalog_self), "cache_ms");
-    int64_t ms = v ? (int64_t)json_number_value(v) : CATALOG_CACHE_MS_DEFAULT;
+    int64_t ms = catalog_cache_ms();
     if (ms > 0)
         api->res_cache(ctx, ms);
 }
@@ -176,6 +185,10 @@ json_t *catalog_suggest(souk_ctx *ctx, const char *q, int limit);
 /* ---------------------------------------------------------- products.c */
 /* The locale suffix of text columns for this request: "ru" or "en". */
 const char *catalog_lang(souk_ctx *ctx);
+/* An SQL expression for the options of the variant aliased `alias` in this
+ * request's locale (arena): `options` (Russian) for ru, options_en for en; when
+ * that one is '{}' (not given in that language), the other one. */
+const char *catalog_options_sql(souk_ctx *ctx, const char *alias);
 /* Cards of the given products, in the given order, priced (one script call for
  * all).  ids: int64 array.  NULL after filling the error view. */
 json_t *catalog_cards(souk_ctx *ctx, const int64_t *ids, int n);

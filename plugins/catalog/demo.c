@@ -112,7 +112,7 @@ static int count_values(const demo_text *v)
 static int count_options(const demo_axis *a)
 {
     int n = 0;
-    while (n < DEMO_MAX_VALUES && a->values[n].value)
+    while (n < DEMO_MAX_VALUES && a->values[n].value.ru)
         n++;
     return n;
 }
@@ -215,6 +215,15 @@ static int demo_write_image(const char *dir, const char *slug, const char *colou
 typedef struct demo_counts {
     int products, active, variants, images;
 } demo_counts;
+
+/* {"name": "value"} as compact JSON text (yours, free()); NULL when out of memory. */
+static char *demo_option_json(const char *name, const char *value)
+{
+    json_t *opt = json_pack("{ss}", name, value);
+    char *text = opt ? json_dumps(opt, JSON_COMPACT) : NULL;
+    json_decref(opt);
+    return text;
+}
 
 /* Which values of the variant axis a product offers, in the axis's order. */
 static int demo_pick_options(demo_rng *r, const demo_axis *axis, int *picked)
@@ -344,24 +353,29 @@ static int demo_product(souk_ctx *ctx, const demo_stmts *st, const char *image_d
         int64_t stock = 0;
         if (!sold_out && (int)demo_below(&r, DEMO_PERCENT) >= DEMO_VARIANT_OUT_PCT)
             stock = 1 + (int64_t)demo_below(&r, DEMO_STOCK_MAX);
-        char sku[96], options[DEMO_TEXT_MAX];
+        char sku[96];
         snprintf(sku, sizeof sku, "%s-%d-%d", l->prefix, number, v + 1);
-        json_t *opt = json_pack("{ss}", l->axis.name, o->value);
-        char *opt_json = json_dumps(opt, JSON_COMPACT);
-        json_decref(opt);
-        if (!opt_json)
+        /* The same option in each language: options is Russian, options_en English. */
+        char *opt_ru = demo_option_json(l->axis.name.ru, o->value.ru);
+        char *opt_en = demo_option_json(l->axis.name.en, o->value.en);
+        if (!opt_ru || !opt_en) {
+            free(opt_ru);
+            free(opt_en);
             return SOUK_ERR;
-        snprintf(options, sizeof options, "%s", opt_json);
-        free(opt_json);
+        }
         sqlite3_stmt *s = st->variant;
         sqlite3_bind_int64(s, 1, product_id);
         sqlite3_bind_text(s, 2, sku, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, options, -1, SQLITE_STATIC);
-        sqlite3_bind_int(s, 4, v);
-        sqlite3_bind_int64(s, 5, price);
-        sqlite3_bind_text(s, 6, DEMO_CURRENCY, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 7, stock);
-        if (demo_step(ctx, s, "variant", sku) != SOUK_OK)
+        sqlite3_bind_text(s, 3, opt_ru, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 4, opt_en, -1, SQLITE_STATIC);
+        sqlite3_bind_int(s, 5, v);
+        sqlite3_bind_int64(s, 6, price);
+        sqlite3_bind_text(s, 7, DEMO_CURRENCY, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 8, stock);
+        rc = demo_step(ctx, s, "variant", sku);
+        free(opt_ru);
+        free(opt_en);
+        if (rc != SOUK_OK)
             return SOUK_ERR;
         c->variants++;
     }
@@ -440,8 +454,9 @@ static int demo_fill(souk_ctx *ctx)
                              "title_en, description_ru, description_en, attributes, images, "
                              "status, featured, created_at, updated_at) "
                              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"),
-        api->db_prepare(ctx, "INSERT INTO catalog_variants(product_id, sku, options, position, "
-                             "price, currency, stock) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        api->db_prepare(ctx, "INSERT INTO catalog_variants(product_id, sku, options, options_en, "
+                             "position, price, currency, stock) "
+                             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         api->db_prepare(ctx, "INSERT INTO catalog_pickup_points(code, name_ru, name_en, "
                              "address_ru, address_en, hours, lat, lon) "
                              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),

@@ -10,9 +10,8 @@
  *   - titles are "<type> <brand> <model>, <title attributes>" in Russian and
  *     "<brand> <model> <type>, <title attributes>" in English, so attribute values
  *     marked in_title must read well after a comma in both;
- *   - variant options are stored as one language (the schema has one options
- *     object per variant): Russian, the store's main language, with values that
- *     read the same in English where possible (sizes, volumes);
+ *   - variant options are stored in both languages: the Russian name and values
+ *     go into catalog_variants.options, the English ones into options_en;
  *   - prices are whole roubles of the cheapest variant; a variant adds price_pct
  *     per cent, and every price is rounded to end in 90 roubles;
  *   - a number and its unit are joined by a no-break space (\u00a0), so that a
@@ -38,12 +37,12 @@ typedef struct demo_attr {
 } demo_attr;
 
 typedef struct demo_option {
-    const char *value;
+    demo_text value;
     int price_pct;                           /* added to the cheapest variant's price */
 } demo_option;
 
 typedef struct demo_axis {
-    const char *name;                        /* option name, e.g. "Размер" */
+    demo_text name;                          /* option name: "Размер", "Size" */
     int consecutive;                         /* a product takes a run of values (sizes) */
     demo_option values[DEMO_MAX_VALUES];     /* {NULL} ends */
 } demo_axis;
@@ -88,7 +87,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Polarix", "Teplo", "Vesta", "Nordika", "Kuzina", NULL},
      1490, 8990,
-     {"Цвет", 0, {{"белый", 0}, {"чёрный", 0}, {"серебристый", 5}, {"бежевый", 3}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"белый", "white"}, 0}, {{"чёрный", "black"}, 0},
+                              {{"серебристый", "silver"}, 5}, {{"бежевый", "beige"}, 3},
+                              {{NULL, NULL}, 0}}},
      {{{"Объём", "Capacity"}, 1,
        {{"1,5\u00a0л", "1.5\u00a0L"}, {"1,7\u00a0л", "1.7\u00a0L"}, {"2\u00a0л", "2\u00a0L"},
         {NULL, NULL}}},
@@ -114,8 +115,10 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Kuzina", "Vesta", "Teplo", "Nordika", "Ochag", NULL},
      990, 7990,
-     {"Диаметр", 1, {{"20\u00a0см", 0}, {"24\u00a0см", 15}, {"26\u00a0см", 22},
-                     {"28\u00a0см", 30}, {NULL, 0}}},
+     {{"Диаметр", "Diameter"}, 1, {{{"20\u00a0см", "20\u00a0cm"}, 0},
+                                   {{"24\u00a0см", "24\u00a0cm"}, 15},
+                                   {{"26\u00a0см", "26\u00a0cm"}, 22},
+                                   {{"28\u00a0см", "28\u00a0cm"}, 30}, {{NULL, NULL}, 0}}},
      {{{"Материал", "Material"}, 1,
        {{"алюминий", "aluminium"}, {"нержавеющая сталь", "stainless steel"},
         {"чугун", "cast iron"}, {NULL, NULL}}},
@@ -139,7 +142,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Aroma", "Brio", "Vesta", "Polarix", NULL},
      2990, 34990,
-     {"Цвет", 0, {{"чёрный", 0}, {"серебристый", 4}, {"красный", 6}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"чёрный", "black"}, 0}, {{"серебристый", "silver"}, 4},
+                              {{"красный", "red"}, 6}, {{NULL, NULL}, 0}}},
      {{{"Резервуар для воды", "Water tank"}, 1,
        {{"1\u00a0л", "1\u00a0L"}, {"1,2\u00a0л", "1.2\u00a0L"}, {"1,5\u00a0л", "1.5\u00a0L"},
         {"1,8\u00a0л", "1.8\u00a0L"},
@@ -163,7 +167,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Vortex", "Teplo", "Kuzina", "Nordika", NULL},
      1990, 15990,
-     {"Цвет", 0, {{"белый", 0}, {"чёрный", 0}, {"стальной", 5}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"белый", "white"}, 0}, {{"чёрный", "black"}, 0},
+                              {{"стальной", "steel"}, 5}, {{NULL, NULL}, 0}}},
      {{{"Мощность", "Power"}, 1,
        {{"600\u00a0Вт", "600\u00a0W"}, {"800\u00a0Вт", "800\u00a0W"},
         {"1000\u00a0Вт", "1000\u00a0W"},
@@ -189,7 +194,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Sonara", "Volna", "Akustika", "Zvuk", NULL},
      990, 24990,
-     {"Цвет", 0, {{"чёрный", 0}, {"белый", 0}, {"синий", 3}, {"розовый", 3}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"чёрный", "black"}, 0}, {{"белый", "white"}, 0},
+                              {{"синий", "blue"}, 3}, {{"розовый", "pink"}, 3}, {{NULL, NULL}, 0}}},
      {{{"Подключение", "Connection"}, 1,
        {{"Bluetooth 5.3", "Bluetooth 5.3"}, {"Bluetooth 5.0", "Bluetooth 5.0"},
         {"Bluetooth и кабель 3,5\u00a0мм", "Bluetooth and 3.5\u00a0mm cable"}, {NULL, NULL}}},
@@ -215,7 +221,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Sonara", "Volna", "Akustika", "Grom", NULL},
      1490, 19990,
-     {"Цвет", 0, {{"чёрный", 0}, {"серый", 0}, {"зелёный", 3}, {"синий", 3}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"чёрный", "black"}, 0}, {{"серый", "grey"}, 0},
+                              {{"зелёный", "green"}, 3}, {{"синий", "blue"}, 3},
+                              {{NULL, NULL}, 0}}},
      {{{"Мощность", "Power"}, 1,
        {{"10\u00a0Вт", "10\u00a0W"}, {"20\u00a0Вт", "20\u00a0W"}, {"30\u00a0Вт", "30\u00a0W"},
         {"60\u00a0Вт", "60\u00a0W"},
@@ -242,8 +250,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Zaryad", "Voltika", "Energon", "Polarix", NULL},
      990, 6990,
-     {"Ёмкость", 1,
-      {{"10 000\u00a0мА·ч", 0}, {"20 000\u00a0мА·ч", 40}, {"30 000\u00a0мА·ч", 75}, {NULL, 0}}},
+     {{"Ёмкость", "Capacity"}, 1,
+      {{{"10 000\u00a0мА·ч", "10,000\u00a0mAh"}, 0}, {{"20 000\u00a0мА·ч", "20,000\u00a0mAh"}, 40},
+       {{"30 000\u00a0мА·ч", "30,000\u00a0mAh"}, 75}, {{NULL, NULL}, 0}}},
      {{{"Быстрая зарядка", "Fast charging"}, 1,
        {{"PD 20\u00a0Вт", "PD 20\u00a0W"}, {"PD 45\u00a0Вт", "PD 45\u00a0W"},
         {"PD 65\u00a0Вт", "PD 65\u00a0W"},
@@ -268,8 +277,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Uyut", "Lenta", "Nordika", "Sonya", NULL},
      1990, 12990,
-     {"Размер", 1,
-      {{"1,5-спальный", 0}, {"2-спальный", 20}, {"евро", 30}, {"семейный", 45}, {NULL, 0}}},
+     {{"Размер", "Size"}, 1,
+      {{{"1,5-спальный", "single"}, 0}, {{"2-спальный", "double"}, 20}, {{"евро", "king"}, 30},
+       {{"семейный", "family"}, 45}, {{NULL, NULL}, 0}}},
      {{{"Ткань", "Fabric"}, 1,
        {{"сатин", "sateen"}, {"бязь", "calico"}, {"перкаль", "percale"}, {"лён", "linen"},
         {NULL, NULL}}},
@@ -296,7 +306,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Lumena", "Luch", "Svet", "Nordika", NULL},
      990, 14990,
-     {"Цвет", 0, {{"белый", 0}, {"чёрный", 0}, {"латунь", 10}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"белый", "white"}, 0}, {{"чёрный", "black"}, 0},
+                              {{"латунь", "brass"}, 10}, {{NULL, NULL}, 0}}},
      {{{"Цветовая температура", "Colour temperature"}, 1,
        {{"2700\u00a0K", "2700\u00a0K"}, {"4000\u00a0K", "4000\u00a0K"},
         {"2700–6500\u00a0K", "2700–6500\u00a0K"},
@@ -321,8 +332,10 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Uyut", "Lenta", "Sonya", "Hlopka", NULL},
      390, 3990,
-     {"Размер", 1, {{"50×90\u00a0см", 0}, {"70×140\u00a0см", 40}, {"100×150\u00a0см", 70},
-                    {NULL, 0}}},
+     {{"Размер", "Size"}, 1, {{{"50×90\u00a0см", "50×90\u00a0cm"}, 0},
+                              {{"70×140\u00a0см", "70×140\u00a0cm"}, 40},
+                              {{"100×150\u00a0см", "100×150\u00a0cm"}, 70},
+                              {{NULL, NULL}, 0}}},
      {{{"Материал", "Material"}, 1,
        {{"хлопок 100%", "100% cotton"}, {"бамбук", "bamboo"},
         {"хлопок и лён", "cotton and linen"}, {NULL, NULL}}},
@@ -347,8 +360,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Sever", "Kedr", "Gorod", "Tundra", NULL},
      590, 3490,
-     {"Размер", 1,
-      {{"XS", 0}, {"S", 0}, {"M", 0}, {"L", 0}, {"XL", 5}, {"XXL", 10}, {NULL, 0}}},
+     {{"Размер", "Size"}, 1,
+      {{{"XS", "XS"}, 0}, {{"S", "S"}, 0}, {{"M", "M"}, 0}, {{"L", "L"}, 0}, {{"XL", "XL"}, 5},
+       {{"XXL", "XXL"}, 10}, {{NULL, NULL}, 0}}},
      {{{"Состав", "Fabric"}, 1,
        {{"хлопок 100%", "100% cotton"}, {"органический хлопок", "organic cotton"},
         {"хлопок и эластан", "cotton and elastane"}, {NULL, NULL}}},
@@ -374,8 +388,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Tundra", "Sever", "Kedr", "Altai", NULL},
      2990, 24990,
-     {"Размер", 1,
-      {{"44", 0}, {"46", 0}, {"48", 0}, {"50", 0}, {"52", 5}, {"54", 5}, {NULL, 0}}},
+     {{"Размер", "Size"}, 1,
+      {{{"44", "44"}, 0}, {{"46", "46"}, 0}, {{"48", "48"}, 0}, {{"50", "50"}, 0}, {{"52", "52"}, 5},
+       {{"54", "54"}, 5}, {{NULL, NULL}, 0}}},
      {{{"Температура", "Rated to"}, 1,
        {{"до\u00a0−5\u00a0°C", "down to\u00a0−5\u00a0°C"},
         {"до\u00a0−15\u00a0°C", "down to\u00a0−15\u00a0°C"},
@@ -401,8 +416,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Shag", "Tempo", "Kedr", "Gorod", NULL},
      2490, 14990,
-     {"Размер", 1,
-      {{"39", 0}, {"40", 0}, {"41", 0}, {"42", 0}, {"43", 0}, {"44", 0}, {"45", 0}, {NULL, 0}}},
+     {{"Размер", "Size"}, 1,
+      {{{"39", "39"}, 0}, {{"40", "40"}, 0}, {{"41", "41"}, 0}, {{"42", "42"}, 0}, {{"43", "43"}, 0},
+       {{"44", "44"}, 0}, {{"45", "45"}, 0}, {{NULL, NULL}, 0}}},
      {{{"Верх", "Upper"}, 1,
        {{"текстиль", "textile"}, {"сетка", "mesh"}, {"натуральная кожа", "leather"},
         {"замша", "suede"}, {NULL, NULL}}},
@@ -426,7 +442,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Lotos", "Garmonia", "Tempo", "Altai", NULL},
      790, 6990,
-     {"Толщина", 1, {{"4\u00a0мм", 0}, {"6\u00a0мм", 15}, {"8\u00a0мм", 25}, {NULL, 0}}},
+     {{"Толщина", "Thickness"}, 1, {{{"4\u00a0мм", "4\u00a0mm"}, 0}, {{"6\u00a0мм", "6\u00a0mm"}, 15},
+                                    {{"8\u00a0мм", "8\u00a0mm"}, 25}, {{NULL, NULL}, 0}}},
      {{{"Материал", "Material"}, 1,
        {{"TPE", "TPE"}, {"натуральный каучук", "natural rubber"}, {"ПВХ", "PVC"},
         {"пробка", "cork"}, {NULL, NULL}}},
@@ -450,7 +467,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Tundra", "Altai", "Baikal", "Put", NULL},
      1490, 17990,
-     {"Цвет", 0, {{"чёрный", 0}, {"серый", 0}, {"хаки", 5}, {"синий", 5}, {NULL, 0}}},
+     {{"Цвет", "Colour"}, 0, {{{"чёрный", "black"}, 0}, {{"серый", "grey"}, 0},
+                              {{"хаки", "khaki"}, 5}, {{"синий", "blue"}, 5}, {{NULL, NULL}, 0}}},
      {{{"Объём", "Capacity"}, 1,
        {{"20\u00a0л", "20\u00a0L"}, {"25\u00a0л", "25\u00a0L"}, {"30\u00a0л", "30\u00a0L"},
         {"45\u00a0л", "45\u00a0L"},
@@ -476,7 +494,9 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Rodnik", "Baikal", "Tempo", "Altai", NULL},
      390, 3490,
-     {"Объём", 1, {{"500\u00a0мл", 0}, {"750\u00a0мл", 15}, {"1\u00a0л", 25}, {NULL, 0}}},
+     {{"Объём", "Capacity"}, 1, {{{"500\u00a0мл", "500\u00a0ml"}, 0},
+                                 {{"750\u00a0мл", "750\u00a0ml"}, 15}, {{"1\u00a0л", "1\u00a0L"}, 25},
+                                 {{NULL, NULL}, 0}}},
      {{{"Материал", "Material"}, 1,
        {{"тритан", "Tritan"}, {"нержавеющая сталь", "stainless steel"}, {"стекло", "glass"},
         {NULL, NULL}}},
@@ -500,7 +520,8 @@ static const demo_leaf demo_leaves[] = {
       {{"Травяной чай", "Herbal Tea"}, "herbal-tea"}},
      {"Samovar", "Baikal", "Zavarka", "Altai", NULL},
      190, 2490,
-     {"Вес", 1, {{"50\u00a0г", 0}, {"100\u00a0г", 80}, {"250\u00a0г", 180}, {NULL, 0}}},
+     {{"Вес", "Weight"}, 1, {{{"50\u00a0г", "50\u00a0g"}, 0}, {{"100\u00a0г", "100\u00a0g"}, 80},
+                             {{"250\u00a0г", "250\u00a0g"}, 180}, {{NULL, NULL}, 0}}},
      {{{"Происхождение", "Origin"}, 1,
        {{"Индия, Ассам", "India, Assam"}, {"Шри-Ланка", "Sri Lanka"},
         {"Китай, Юньнань", "China, Yunnan"}, {"Кения", "Kenya"},
@@ -523,7 +544,8 @@ static const demo_leaf demo_leaves[] = {
       {{NULL, NULL}, NULL}},
      {"Aroma", "Brio", "Zerno", "Gorka", NULL},
      390, 3990,
-     {"Вес", 1, {{"250\u00a0г", 0}, {"500\u00a0г", 85}, {"1\u00a0кг", 160}, {NULL, 0}}},
+     {{"Вес", "Weight"}, 1, {{{"250\u00a0г", "250\u00a0g"}, 0}, {{"500\u00a0г", "500\u00a0g"}, 85},
+                             {{"1\u00a0кг", "1\u00a0kg"}, 160}, {{NULL, NULL}, 0}}},
      {{{"Происхождение", "Origin"}, 1,
        {{"Бразилия", "Brazil"}, {"Колумбия", "Colombia"}, {"Эфиопия", "Ethiopia"},
         {"Гватемала", "Guatemala"}, {"Кения", "Kenya"}, {NULL, NULL}}},

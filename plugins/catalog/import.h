@@ -92,7 +92,8 @@ typedef struct catalog_import_row {
 typedef struct catalog_import_variant {
     int row; /* index into the product's rows */
     char *sku;
-    json_t *options;  /* object of strings, or NULL: keep */
+    json_t *options;    /* Russian (the options column): object of strings, or NULL: keep */
+    json_t *options_en; /* English (options_en): the same; {} means "not translated" */
     int64_t price;    /* minor units, or -1: keep */
     char currency[4]; /* always set */
     int64_t stock;    /* -1: keep (0 for a new variant) */

@@ -37,6 +37,7 @@ enum {
     C_IMAGES,
     C_SKU,
     C_OPTIONS,
+    C_OPTIONS_EN,
     C_PRICE,
     C_CURRENCY,
     C_STOCK,
@@ -47,7 +48,8 @@ static const char *const COLUMNS[C_COUNT] = {
     "slug",     "category",   "category_ru",    "category_en",    "brand",
     "title_ru", "title_en",   "description_ru", "description_en", "status",
     "featured", "attributes", "attributes_ru",  "attributes_en",  "images",
-    "sku",      "options",    "price",          "currency",       "stock",
+    "sku",      "options",    "options_en",     "price",          "currency",
+    "stock",
 };
 
 #define CSV_FIELDS_INITIAL 32
@@ -403,6 +405,9 @@ static int variant_columns(csv_reader *r, int line, char **fields, int n,
     if (*(v = cell(r, fields, n, C_OPTIONS)) &&
         catalog_import_parse_pairs(v, 1, &var->options, why, sizeof why) != SOUK_OK)
         bad(r, line, C_OPTIONS, why), errors++;
+    if (*(v = cell(r, fields, n, C_OPTIONS_EN)) &&
+        catalog_import_parse_pairs(v, 1, &var->options_en, why, sizeof why) != SOUK_OK)
+        bad(r, line, C_OPTIONS_EN, why), errors++;
     memcpy(var->currency, im->currency, sizeof var->currency);
     if (*(v = cell(r, fields, n, C_CURRENCY)) &&
         catalog_import_parse_currency(v, var->currency, why, sizeof why) != SOUK_OK)

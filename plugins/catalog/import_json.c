@@ -143,8 +143,8 @@ static const char *const PRODUCT_FIELDS[] = {
     "slug",     "category",   "category_ru",    "category_en",    "brand",
     "title_ru", "title_en",   "description_ru", "description_en", "status",
     "featured", "attributes", "images",         "variants",       NULL};
-static const char *const VARIANT_FIELDS[] = {"sku",      "options", "price", "price_minor",
-                                             "currency", "stock",   NULL};
+static const char *const VARIANT_FIELDS[] = {"sku",   "options",     "options_en", "price",
+                                             "price_minor", "currency", "stock", NULL};
 
 /* The price of a variant: "1990.50" (exact decimal text), 1990 (whole units) or
  * price_minor 199050.  A number with a fraction is refused: it is a binary
@@ -224,6 +224,12 @@ static int variant_record(catalog_import *im, int line, json_t *v, int index,
     if (options && !json_is_null(options) &&
         catalog_import_check_pairs(options, 1, &var->options, why, sizeof why) != SOUK_OK) {
         catalog_import_error(im, line, "%soptions: %s", prefix, why);
+        errors++;
+    }
+    json_t *options_en = json_object_get(v, "options_en");
+    if (options_en && !json_is_null(options_en) &&
+        catalog_import_check_pairs(options_en, 1, &var->options_en, why, sizeof why) != SOUK_OK) {
+        catalog_import_error(im, line, "%soptions_en: %s", prefix, why);
         errors++;
     }
     if (get_string(im, line, v, "currency", prefix, &s) < 0) {

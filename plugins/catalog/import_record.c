@@ -47,6 +47,7 @@ void catalog_import_product_free(catalog_import_product *p)
     for (int i = 0; i < p->nvariants; i++) {
         free(p->variants[i].sku);
         json_decref(p->variants[i].options);
+        json_decref(p->variants[i].options_en);
     }
     free(p->variants);
     free(p->rows);

@@ -10,7 +10,7 @@
  * What must stay true: Shopify's texts go into the --lang locale; the other
  * locale receives them only for a new product (a re-import does not overwrite a
  * translation made in souk), and likewise a Type names only a category it
- * creates. */
+ * creates.  Variant options go into the --lang locale's column only. */
 #include "import.h"
 
 #include <limits.h>
@@ -344,7 +344,13 @@ static int variant_columns(catalog_shopify *sh, int line, char **fields, int n,
     if (catalog_import_check_sku(var->sku, why, sizeof why) != SOUK_OK)
         bad(sh, line, S_SKU, why), errors++;
 
-    var->options = json_object();
+    /* Option names and values are texts of the --lang locale: they go into that
+     * locale's column (options for ru, options_en for en) and leave the other. */
+    json_t *options = json_object();
+    if (strcmp(im->lang, "ru") == 0)
+        var->options = options;
+    else
+        var->options_en = options;
     for (int i = 0; i < SHOPIFY_OPTIONS; i++) {
         const char *value = cell(sh, fields, n, S_OPT1_VALUE + 2 * i);
         if (!*value)
@@ -365,7 +371,7 @@ static int variant_columns(catalog_shopify *sh, int line, char **fields, int n,
             bad(sh, line, S_OPT1_VALUE + 2 * i, why), errors++;
             continue;
         }
-        json_object_set_new(var->options, name, json_string(clean));
+        json_object_set_new(options, name, json_string(clean));
         free(clean);
     }
     memcpy(var->currency, im->currency, sizeof var->currency);

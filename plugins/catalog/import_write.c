@@ -44,15 +44,15 @@ static const char *const SQL[ST_COUNT] = {
     [ST_P_UPD] = ("UPDATE catalog_products SET category_id = ?2, brand = ?3, title_ru = ?4, "
                   "title_en = ?5, description_ru = ?6, description_en = ?7, attributes = ?8, "
                   "images = ?9, status = ?10, featured = ?11, updated_at = ?12 WHERE id = ?1"),
-    [ST_V_SEL] = ("SELECT v.id, p.slug, v.options, v.price, v.currency, v.stock "
+    [ST_V_SEL] = ("SELECT v.id, p.slug, v.options, v.price, v.currency, v.stock, v.options_en "
                   "FROM catalog_variants v JOIN catalog_products p ON p.id = v.product_id "
                   "WHERE v.sku = ?1"),
     /* a new variant goes after the product's others */
     [ST_V_INS] = ("INSERT INTO catalog_variants(product_id, sku, options, position, price, "
-                  "currency, stock) VALUES(?1, ?2, ?3, (SELECT coalesce(max(position) + 1, 0) "
-                  "FROM catalog_variants WHERE product_id = ?1), ?4, ?5, ?6)"),
+                  "currency, stock, options_en) VALUES(?1, ?2, ?3, (SELECT coalesce(max(position) "
+                  "+ 1, 0) FROM catalog_variants WHERE product_id = ?1), ?4, ?5, ?6, ?7)"),
     [ST_V_UPD] = ("UPDATE catalog_variants SET options = ?2, price = ?3, currency = ?4, "
-                  "stock = ?5 WHERE id = ?1"),
+                  "stock = ?5, options_en = ?6 WHERE id = ?1"),
     [ST_SAVEPOINT] = "SAVEPOINT catalog_import",
     [ST_RELEASE] = "RELEASE catalog_import",
     [ST_ROLLBACK_TO] = "ROLLBACK TO catalog_import",
@@ -317,10 +317,20 @@ static int product_store(catalog_import *im, const char *slug, product_row *r, i
 typedef struct {
     int64_t id;
     char *product; /* slug of its product */
-    json_t *options;
+    json_t *options, *options_en;
     int64_t price, stock;
     char currency[4];
 } variant_row;
+
+/* A stored options column as an object (yours); {} when it is not one. */
+static json_t *options_load(sqlite3_stmt *st, int col)
+{
+    json_t *o = json_loads(catalog_import_column_text(st, col), 0, NULL);
+    if (json_is_object(o))
+        return o;
+    json_decref(o);
+    return json_object();
+}
 
 static int variant_load(catalog_import *im, const char *sku, variant_row *r)
 {
@@ -330,11 +340,8 @@ static int variant_load(catalog_import *im, const char *sku, variant_row *r)
     if (rc == SQLITE_ROW) {
         r->id = sqlite3_column_int64(st, 0);
         r->product = strdup(catalog_import_column_text(st, 1));
-        r->options = json_loads(catalog_import_column_text(st, 2), 0, NULL);
-        if (!json_is_object(r->options)) {
-            json_decref(r->options);
-            r->options = json_object();
-        }
+        r->options = options_load(st, 2);
+        r->options_en = options_load(st, 6);
         r->price = sqlite3_column_int64(st, 3);
         snprintf(r->currency, sizeof r->currency, "%s", catalog_import_column_text(st, 4));
         r->stock = sqlite3_column_int64(st, 5);
@@ -348,6 +355,17 @@ static void variant_row_free(variant_row *r)
 {
     free(r->product);
     json_decref(r->options);
+    json_decref(r->options_en);
+}
+
+/* Replace *stored with given unless given is NULL (keep) or equal; 1 when changed. */
+static int options_merge(json_t **stored, json_t *given)
+{
+    if (!given || json_equal(given, *stored))
+        return 0;
+    json_decref(*stored);
+    *stored = json_incref(given);
+    return 1;
 }
 
 /* Mark a row bad (it is counted once, at the end of its product). */
@@ -432,23 +450,23 @@ static int variant_store(catalog_import *im, catalog_import_product *p, int64_t 
     if (r->id == 0) {
         sqlite3_stmt *st = w->st[ST_V_INS];
         char *options = v->options ? json_dumps(v->options, JSON_COMPACT) : NULL;
+        char *options_en = v->options_en ? json_dumps(v->options_en, JSON_COMPACT) : NULL;
         sqlite3_bind_int64(st, 1, product_id);
         sqlite3_bind_text(st, 2, v->sku, -1, SQLITE_STATIC);
         bind_text_or_empty(st, 3, options ? options : "{}");
         sqlite3_bind_int64(st, 4, v->price);
         sqlite3_bind_text(st, 5, v->currency, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, v->stock >= 0 ? v->stock : 0);
+        bind_text_or_empty(st, 7, options_en ? options_en : "{}");
         free(options);
+        free(options_en);
         *state = 0;
         return catalog_import_step(st);
     }
     int64_t old_stock = r->stock;
     int changed = 0;
-    if (v->options && !json_equal(v->options, r->options)) {
-        json_decref(r->options);
-        r->options = json_incref(v->options);
-        changed = 1;
-    }
+    changed |= options_merge(&r->options, v->options);
+    changed |= options_merge(&r->options_en, v->options_en);
     if (v->price >= 0 && v->price != r->price)
         r->price = v->price, changed = 1;
     if (strcmp(v->currency, r->currency) != 0)
@@ -460,12 +478,15 @@ static int variant_store(catalog_import *im, catalog_import_product *p, int64_t 
         return SQLITE_DONE;
     sqlite3_stmt *st = w->st[ST_V_UPD];
     char *options = json_dumps(r->options, JSON_COMPACT);
+    char *options_en = json_dumps(r->options_en, JSON_COMPACT);
     sqlite3_bind_int64(st, 1, r->id);
     bind_text_or_empty(st, 2, options ? options : "{}");
     sqlite3_bind_int64(st, 3, r->price);
     sqlite3_bind_text(st, 4, r->currency, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, r->stock);
+    bind_text_or_empty(st, 6, options_en ? options_en : "{}");
     free(options);
+    free(options_en);
     int rc = catalog_import_step(st);
     /* Back in stock: the same event as a stock change through the service, so
      * that whoever waits for it (notifications) hears of restocks by import too.

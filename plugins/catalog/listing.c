@@ -19,9 +19,12 @@
  *     the base order; again only the page is priced.
  *   - Prices are displayed prices -- what pricing.lua makes of each variant, for
  *     this customer, now -- which SQL cannot know.  With a price bound, every
- *     candidate becomes a card (one script call, for all: the bounds decide the
- *     other brands' counts too); with a price sort alone, every candidate of the
- *     chosen brand.  Then the candidates are filtered by the bounds, counted for
+ *     candidate needs its price (the bounds decide the other brands' counts
+ *     too); with a price sort alone, every candidate of the chosen brand.  A
+ *     guest's come from the worker's price table (see "price table" below: the
+ *     whole catalog priced once, reused for up to cache_ms while the database
+ *     is unchanged); a signed-in customer's candidates all become cards (one
+ *     script call).  Then the candidates are filtered by the bounds, counted for
  *     the brand facet, filtered by the brand, sorted (stable: ties keep the base
  *     order), counted for the category facet and paged.  A product without a
  *     price (no variant) fails every bound and sorts last.
@@ -47,6 +50,7 @@
 /* Minor units in a whole unit of the store's currency (RUB, as pricing.c's
  * context.currency): price_from/price_to of the filter form are whole roubles. */
 #define LISTING_MINOR_PER_UNIT 100
+#define LISTING_TABLE_FIRST_CAP 256 /* first allocation of the price table's ids */
 /* Suggestions rank a match in the request's language above one in the other. */
 #define SUGGEST_WEIGHT_OWN "2.0"
 #define SUGGEST_WEIGHT_OTHER "1.0"
@@ -478,6 +482,180 @@ static int price_candidates(souk_ctx *ctx, const catalog_set *set, priced *v, in
     return SOUK_OK;
 }
 
+/* ------------------------------------------------------------- price table */
+
+/* A guest's price sort or price bound needs the displayed price of every
+ * candidate -- pricing.lua over thousands of variants, most of a second of CPU
+ * on a big catalog -- and every different bound is a different query, which
+ * the response cache cannot help with.  So each worker keeps, per locale, the
+ * guest price of every active product (its cheapest variant as displayed,
+ * priced with ONE script call through catalog_cards), and orders and filters
+ * guests' listings by it while:
+ *   - the database is exactly as it was when it was priced (catalog_db_stamp:
+ *     the same test as the candidate sets'), and
+ *   - it is younger than settings.catalog.cache_ms on the store clock (the
+ *     response cache's promise: a rule on context.now, or a reloaded script,
+ *     shows that late at most; with 0 the table is never used).
+ * Signed-in customers are priced per request (member prices are theirs).  The
+ * page's own cards are always priced fresh, so what a guest sees is exact;
+ * only which products make the page, and their order, may be that old. */
+
+#define PRICE_TABLE_LOCALES 2     /* catalog_lang's answers: "ru" and "en" */
+
+typedef struct price_table {
+    int n;                        /* active products */
+    int64_t *ids;                 /* ascending */
+    int64_t *amounts;             /* per id: displayed amount, -1: no price */
+    int64_t version, changes;     /* the database as it was priced */
+    int64_t priced_ms;            /* store clock when priced */
+    int valid;
+} price_table;
+
+/* Per worker process (workers are single-threaded); freed at unload. */
+static price_table price_tables[PRICE_TABLE_LOCALES];
+
+static void price_table_clear(price_table *t)
+{
+    free(t->ids);
+    free(t->amounts);
+    memset(t, 0, sizeof *t);
+}
+
+/* Free the tables when the shared object is finalised: their memory must not
+ * outlive the code that knows it, and leak checkers see a clean exit. */
+__attribute__((destructor)) static void price_tables_unload(void)
+{
+    for (int i = 0; i < PRICE_TABLE_LOCALES; i++)
+        price_table_clear(&price_tables[i]);
+}
+
+/* The ids of every active product, ascending, into t->ids (t->n of them). */
+static int price_table_ids(souk_ctx *ctx, price_table *t)
+{
+    sqlite3_stmt *st = catalog_api->db_prepare(
+        ctx, "SELECT id FROM catalog_products WHERE status = 'active' ORDER BY id");
+    if (!st)
+        return catalog_api->res_error(ctx, 500, "db", "cannot read the products", NULL);
+    int cap = 0, rc, failed = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->n == cap) {
+            int grown = cap ? cap * 2 : LISTING_TABLE_FIRST_CAP;
+            int64_t *ids = realloc(t->ids, (size_t)grown * sizeof *ids);
+            if (!ids) {
+                failed = 1;
+                break;
+            }
+            t->ids = ids;
+            cap = grown;
+        }
+        t->ids[t->n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (failed)
+        return catalog_api->res_error(ctx, 500, "memory", "out of memory", NULL);
+    if (rc != SQLITE_DONE)
+        return catalog_api->res_error(ctx, 500, "db", "cannot read the products", NULL);
+    return SOUK_OK;
+}
+
+/* Price every active product into t (cleared on entry), stamped with the
+ * database's version.  SOUK_ERR after the error view is filled. */
+static int price_table_build(souk_ctx *ctx, price_table *t, int64_t version, int64_t changes)
+{
+    price_table_clear(t);
+    if (price_table_ids(ctx, t) != SOUK_OK) {
+        price_table_clear(t);
+        return SOUK_ERR;
+    }
+    json_t *cards = catalog_cards(ctx, t->ids, t->n);
+    if (!cards) {
+        price_table_clear(t);
+        return SOUK_ERR;
+    }
+    t->amounts = malloc((size_t)(t->n ? t->n : 1) * sizeof *t->amounts);
+    if (!t->amounts || json_array_size(cards) != (size_t)t->n) {
+        if (t->amounts)      /* one card per id is catalog_cards' contract */
+            catalog_api->log(catalog_self, SOUK_LOG_ERROR,
+                             "listing: %zu cards for %d products", json_array_size(cards),
+                             t->n);
+        json_decref(cards);
+        price_table_clear(t);
+        return catalog_api->res_error(ctx, 500, "internal", "cannot price the listing", NULL);
+    }
+    for (int i = 0; i < t->n; i++) {
+        json_t *amount = json_object_get(json_object_get(json_array_get(cards, (size_t)i),
+                                                         "price"), "amount");
+        t->amounts[i] = json_is_integer(amount) ? json_integer_value(amount) : -1;
+    }
+    json_decref(cards);
+    t->version = version;
+    t->changes = changes;
+    t->priced_ms = catalog_api->now_ms(ctx);
+    t->valid = 1;
+    return SOUK_OK;
+}
+
+/* The request's price table, priced now when it is missing or stale; *out is
+ * NULL when none may be used (a signed-in customer, cache_ms 0, the database's
+ * version unknown).  SOUK_ERR after the error view is filled. */
+static int price_table_get(souk_ctx *ctx, const price_table **out)
+{
+    *out = NULL;
+    int64_t max_age = catalog_cache_ms(), version, changes;
+    if (catalog_api->req_user(ctx) || max_age <= 0 ||
+        catalog_db_stamp(ctx, &version, &changes) != 0)
+        return SOUK_OK;
+    price_table *t = &price_tables[strcmp(catalog_lang(ctx), "en") == 0];
+    int64_t age = catalog_api->now_ms(ctx) - t->priced_ms;
+    /* A store clock moved back (the tests' clock file) is no younger table. */
+    if (!t->valid || t->version != version || t->changes != changes || age < 0 ||
+        age >= max_age) {
+        if (price_table_build(ctx, t, version, changes) != SOUK_OK)
+            return SOUK_ERR;
+    }
+    *out = t;
+    return SOUK_OK;
+}
+
+/* Each of the n candidates v of set gets its amount from t (no card).  0 when
+ * every one was found; -1 when one was not (it cannot be, at the same database
+ * version: the caller then prices the listing itself). */
+static int price_from_table(const price_table *t, const catalog_set *set, priced *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t id = set->ids[v[i].pos];
+        int lo = 0, hi = t->n;
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (t->ids[mid] < id)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo == t->n || t->ids[lo] != id)
+            return -1;
+        v[i].card = -1;
+        v[i].price = t->amounts[lo];
+    }
+    return 0;
+}
+
+/* The displayed amounts of the n candidates v: from the price table for a
+ * guest, else with price_candidates (*cards: the priced cards, or NULL when the
+ * table answered and the page is to be priced on its own).  SOUK_ERR after the
+ * error view is filled. */
+static int price_listing(souk_ctx *ctx, const catalog_set *set, priced *v, int n,
+                         json_t **cards)
+{
+    const price_table *t;
+    *cards = NULL;
+    if (price_table_get(ctx, &t) != SOUK_OK)
+        return SOUK_ERR;
+    if (t && price_from_table(t, set, v, n) == 0)
+        return SOUK_OK;
+    return price_candidates(ctx, set, v, n, cards);
+}
+
 /* Whether a displayed price passes q's bounds.  A product without a price fails
  * every bound. */
 static int within_bounds(const catalog_query *q, int64_t price)
@@ -528,7 +706,7 @@ static const int *count_over(souk_ctx *ctx, const catalog_set *set, const priced
 
 /* The result of q over set.  Without a brand, a price bound or a price sort it
  * is the set itself, and the set's own counts are the facets.  Otherwise the
- * candidates are priced (one script call) when a price matters -- all of them
+ * candidates are priced (price_listing) when a price matters -- all of them
  * when there are bounds, since they decide the brand facet too; only the chosen
  * brand's for a price sort alone -- then filtered by the bounds, counted for the
  * brand facet, filtered by the brand, sorted (stable: ties keep the base order)
@@ -551,7 +729,7 @@ static int listing_result_make(souk_ctx *ctx, const catalog_query *q, const cata
     for (int i = 0; i < set->n; i++)
         if (bounds || has_brand(q, set, r, i))
             v[n++] = (priced){i, -1, -1};
-    if (by_price && n > 0 && price_candidates(ctx, set, v, n, &r->cards) != SOUK_OK)
+    if (by_price && n > 0 && price_listing(ctx, set, v, n, &r->cards) != SOUK_OK)
         return SOUK_ERR;
     if (bounds) {
         int kept = 0;

@@ -96,8 +96,7 @@ static const char *filter_key(souk_ctx *ctx, const catalog_set_filter *f)
 #undef PART
 }
 
-/* The database's version as this connection sees it.  0 when known. */
-static int db_stamp(souk_ctx *ctx, int64_t *version, int64_t *changes)
+int catalog_db_stamp(souk_ctx *ctx, int64_t *version, int64_t *changes)
 {
     sqlite3_stmt *st = catalog_api->db_prepare(ctx, "PRAGMA data_version");
     if (!st)
@@ -363,7 +362,7 @@ int catalog_set_get(souk_ctx *ctx, const catalog_set_filter *filter, const catal
     *fts_failed = 0;
     const char *key = filter_key(ctx, filter);
     int64_t version = 0, changes = 0;
-    int stamped = db_stamp(ctx, &version, &changes) == 0;
+    int stamped = catalog_db_stamp(ctx, &version, &changes) == 0;
 
     cached_set *slot = NULL;
     for (int i = 0; i < SET_CACHE_SETS && !slot; i++)

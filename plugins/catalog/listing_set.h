@@ -54,4 +54,10 @@ typedef struct catalog_set {
 int catalog_set_get(souk_ctx *ctx, const catalog_set_filter *filter, const catalog_set **out,
                     int *fts_failed);
 
+/* The database's version as this connection sees it: SQLite's data_version
+ * (commits by other connections) and this connection's total_changes (its own
+ * writes).  Anything derived from the database while both stay the same is
+ * still exact.  0 when known, -1 when not (then trust nothing cached). */
+int catalog_db_stamp(souk_ctx *ctx, int64_t *version, int64_t *changes);
+
 #endif

@@ -339,13 +339,20 @@ static json_t *price_product_read(souk_ctx *ctx, const char *slug, const char *l
     return product;
 }
 
-/* The items of every variant of the product, in their display order (yours); NULL
- * on an SQL error. */
-static json_t *price_items_read(souk_ctx *ctx, int64_t product_id, json_t *product)
+/* The items of every variant of the product, in their display order, with the
+ * options in lang (the other language's when not given in it), as pages show them
+ * (yours); NULL on an SQL error. */
+static json_t *price_items_read(souk_ctx *ctx, int64_t product_id, json_t *product,
+                                const char *lang)
 {
+    int en = strcmp(lang, "en") == 0;
     sqlite3_stmt *st = catalog_api->db_prepare(
-        ctx, "SELECT sku, options, price, currency, stock FROM catalog_variants"
-             " WHERE product_id = ?1 ORDER BY position, id");
+        ctx, en ? "SELECT sku, CASE WHEN json(options_en) <> '{}' THEN options_en ELSE options END,"
+                  " price, currency, stock FROM catalog_variants"
+                  " WHERE product_id = ?1 ORDER BY position, id"
+                : "SELECT sku, CASE WHEN json(options) <> '{}' THEN options ELSE options_en END,"
+                  " price, currency, stock FROM catalog_variants"
+                  " WHERE product_id = ?1 ORDER BY position, id");
     if (!st)
         return NULL;
     sqlite3_bind_int64(st, 1, product_id);
@@ -514,7 +521,7 @@ static int price_run(souk_ctx *ctx, const price_args *a, json_t *customer, int64
             fprintf(stderr, "souk price: no product '%s' in the catalog\n", a->product);
         return PRICE_EXIT_FAIL;
     }
-    json_t *items = price_items_read(ctx, id, product), *prices = NULL;
+    json_t *items = price_items_read(ctx, id, product, lang), *prices = NULL;
     int rc = PRICE_EXIT_OK;
     const char *error = NULL;
     if (!items) {

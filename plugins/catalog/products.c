@@ -15,11 +15,12 @@
 #define MESSAGE_SLUG_MAX 100    /* bytes of a slug quoted back in an error */
 #define ID_TEXT_MAX 24          /* an int64 in decimal, with sign and NUL */
 
-/* The columns every card query selects, in this order (%s: the locale). */
+/* The columns every card query selects, in this order (%s: the locale, twice,
+ * then the options expression, catalog_options_sql(ctx, "v")). */
 #define CARD_COLUMNS                                                           \
     "SELECT j.key, p.id, p.slug, p.title_%s, p.brand, p.images, p.attributes,"  \
     " p.category_id, c.slug, c.name_%s,"                                        \
-    " v.sku, v.options, v.price, v.currency, v.stock"
+    " v.sku, %s, v.price, v.currency, v.stock"
 enum {
     COL_KEY, COL_PID, COL_SLUG, COL_TITLE, COL_BRAND, COL_IMAGES, COL_ATTRS,
     COL_CAT_ID, COL_CAT_SLUG, COL_CAT_NAME,
@@ -31,6 +32,18 @@ const char *catalog_lang(souk_ctx *ctx)
 {
     const char *l = catalog_api->req_locale(ctx);
     return l && strcmp(l, "en") == 0 ? "en" : "ru";
+}
+
+const char *catalog_options_sql(souk_ctx *ctx, const char *alias)
+{
+    /* options is Russian, options_en English; '{}' in either means "not given in
+     * this language", and the other one is shown instead, as attributes_shown
+     * does (a Shopify import in English fills only options_en).  json() minifies,
+     * so a hand-written '{ }' counts as empty too. */
+    int en = strcmp(catalog_lang(ctx), "en") == 0;
+    const char *own = en ? "options_en" : "options", *other = en ? "options" : "options_en";
+    return catalog_api->format(ctx, "CASE WHEN json(%s.%s) <> '{}' THEN %s.%s ELSE %s.%s END",
+                               alias, own, alias, own, alias, other);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -319,7 +332,7 @@ static json_t *cards_build(souk_ctx *ctx, const char *ids, int n, int full, int 
         " JOIN catalog_categories c ON c.id = p.category_id"
         " LEFT JOIN catalog_variants v ON v.product_id = p.id"
         " ORDER BY j.key, v.position, v.id",
-        lang, lang,
+        lang, lang, catalog_options_sql(ctx, "v"),
         full ? api->format(ctx, ", p.description_%s, p.status, p.created_at", lang) : "");
     enum { COL_DESC = COL_EXTRA, COL_STATUS, COL_CREATED };
     sqlite3_stmt *st = api->db_prepare(ctx, sql);
@@ -533,7 +546,7 @@ json_t *catalog_items_by_sku(souk_ctx *ctx, json_t *skus, const char **error)
                          " LEFT JOIN catalog_products p ON p.id = v.product_id"
                          " LEFT JOIN catalog_categories c ON c.id = p.category_id"
                          " ORDER BY j.key",
-                         lang, lang));
+                         lang, lang, catalog_options_sql(ctx, "v")));
     if (!st) {
         *error = "cannot read the variants";
         return NULL;

@@ -62,6 +62,13 @@ const souk_migration catalog_migrations[] = {
      "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180));"
      "CREATE VIRTUAL TABLE catalog_pickup_rtree USING rtree("
      "  id, min_lat, max_lat, min_lon, max_lon);"},
+    {4, "variant options in English",
+     /* Options were one object per variant; they are now kept per locale like
+      * every other text.  `options` stays the Russian form (SQLite cannot rename
+      * it and keep its CHECK cleanly), options_en is the English one.  '{}' in
+      * options_en means "not translated": readers fall back to `options`. */
+     "ALTER TABLE catalog_variants ADD COLUMN"
+     "  options_en TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(options_en));"},
 };
 
 const int catalog_migration_count = sizeof catalog_migrations / sizeof *catalog_migrations;

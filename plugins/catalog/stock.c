@@ -118,12 +118,12 @@ static json_t *variant_get(souk_ctx *ctx, const char *sku)
     const char *lang = catalog_lang(ctx);
     sqlite3_stmt *st = catalog_api->db_prepare(
         ctx, catalog_api->format(ctx,
-                                 "SELECT v.sku, p.slug, p.title_%s, v.options, v.price, v.currency,"
+                                 "SELECT v.sku, p.slug, p.title_%s, %s, v.price, v.currency,"
                                  " v.stock, p.status"
                                  " FROM catalog_variants v"
                                  " JOIN catalog_products p ON p.id = v.product_id"
                                  " WHERE v.sku = ?1",
-                                 lang));
+                                 lang, catalog_options_sql(ctx, "v")));
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, sku, -1, SQLITE_STATIC);

@@ -51,6 +51,23 @@ end
 return M
 '''
 
+# Names each variant's options in an adjustment of nothing: what the script sees.
+OPTIONS_LUA = r'''
+local M = {}
+function M.price(items, customer, context)
+  local out = souk.array()
+  for i, item in ipairs(items) do
+    local label = ""
+    for k, v in pairs(item.variant.options) do label = label .. k .. "=" .. v end
+    out[i] = { price = item.variant.price,
+               adjustments = label ~= "" and { { label = label, amount = 0, rule = "opts" } }
+                             or souk.array() }
+  end
+  return out
+end
+return M
+'''
+
 BROKEN_LUA = r'''
 local M = {}
 function M.price(items, customer, context)
@@ -88,14 +105,15 @@ ATTRIBUTES = {
 }
 
 VARIANTS = [
-    # product, sku, options, position, price, stock
-    (1, "KA-1", '{"color": "white"}', 1, 199000, 5),
-    (1, "KA-2", '{"color": "black"}', 2, 249050, 0),
-    (2, "KB-1", '{}', 1, 99000, 0),
-    (3, "PA-1", '{"size": "24", "cover": "glass"}', 1, 150000, 2),
-    (4, "DX-1", '{}', 1, 100, 1),
-    (5, "AY-1", '{}', 1, 100, 1),
-    (6, "H-1", '{}', 1, 50000, 1),
+    # product, sku, options (Russian), options_en ('{}': not translated), position,
+    # price, stock
+    (1, "KA-1", '{"цвет": "белый"}', '{"colour": "white"}', 1, 199000, 5),
+    (1, "KA-2", '{"цвет": "чёрный"}', '{"colour": "black"}', 2, 249050, 0),
+    (2, "KB-1", '{}', '{}', 1, 99000, 0),
+    (3, "PA-1", '{"size": "24", "cover": "glass"}', '{}', 1, 150000, 2),
+    (4, "DX-1", '{}', '{}', 1, 100, 1),
+    (5, "AY-1", '{}', '{}', 1, 100, 1),
+    (6, "H-1", '{}', '{"length": "20 m"}', 1, 50000, 1),
 ]
 
 RED_SQUARE = (55.7539, 37.6208)
@@ -154,10 +172,10 @@ def seed(db_path):
             # the draft's row here checks that the suggestions filter them too).
             db.execute("INSERT INTO catalog_suggest(rowid, title_ru, title_en) VALUES(?,?,?)",
                        (pid, ru, en))
-        for (pid, sku, options, pos, price, stock) in VARIANTS:
-            db.execute("INSERT INTO catalog_variants(product_id, sku, options, position, price,"
-                       " currency, stock) VALUES(?,?,?,?,?, 'RUB', ?)",
-                       (pid, sku, options, pos, price, stock))
+        for (pid, sku, options, options_en, pos, price, stock) in VARIANTS:
+            db.execute("INSERT INTO catalog_variants(product_id, sku, options, options_en,"
+                       " position, price, currency, stock) VALUES(?,?,?,?,?,?, 'RUB', ?)",
+                       (pid, sku, options, options_en, pos, price, stock))
         for i, (code, ru, en, aru, aen, hours, lat, lon) in enumerate(PICKUP, 1):
             db.execute("INSERT INTO catalog_pickup_points(id, code, name_ru, name_en, address_ru,"
                        " address_en, hours, lat, lon) VALUES(?,?,?,?,?,?,?,?,?)",
@@ -333,8 +351,8 @@ def test_product_view():
         {"slug": "kettles", "name": "Чайники", "url": "/c/kettles"}])
     st.eq([v["sku"] for v in p["variants"]], ["KA-1", "KA-2"], "variants by position")
     ka1, ka2 = p["variants"]
-    st.eq(ka1["options"], {"color": "white"})
-    st.eq(ka1["options_text"], "white")
+    st.eq(ka1["options"], {"цвет": "белый"})
+    st.eq(ka1["options_text"], "белый")
     st.eq(ka1["stock"], 5)
     st.eq(ka1["in_stock"], True)
     st.eq(ka1["price"]["amount"], 198000)
@@ -366,7 +384,7 @@ def test_product_images_and_options():
     st.eq(p["images"], ["/media/catalog/pan.svg", "https://cdn.example.com/pan.jpg"],
           "a javascript: URL is never an image")
     st.eq(p["image"], "/media/catalog/pan.svg")
-    st.eq(p["variants"][0]["options_text"], "24 / glass")
+    st.eq(p["variants"][0]["options_text"], "24 / glass", "not translated: the stored options")
     # Tefal: 1500.00 - 150.00
     st.eq(p["price"]["amount"], 135000)
     st.eq(p["price"]["adjustments"], [
@@ -375,6 +393,31 @@ def test_product_images_and_options():
     st.eq(p["price_from"], False)
     st.eq(body["title"], "Pan")
     st.eq(body["pickup_points"][0]["name"] in ("Baumana", "Corner"), True, "names in English, sorted")
+
+
+def test_variant_options_per_locale():
+    status, body = get("/api/v1/products/kettle-a?lang=en")
+    st.eq(status, 200)
+    ka1, ka2 = body["product"]["variants"]
+    st.eq(ka1["options"], {"colour": "white"})
+    st.eq(ka1["options_text"], "white")
+    st.eq(ka2["options_text"], "black")
+    # only options_en given: a Russian page shows those rather than nothing
+    for lang in ("ru", "en"):
+        status, body = get(f"/api/v1/products/hose?lang={lang}")
+        st.eq(body["product"]["variants"][0]["options"], {"length": "20 m"}, lang)
+    # the service's variant in the request's locale is what pricing.lua sees too
+    store = make_store(OPTIONS_LUA)
+    srv = st.Server(store, workers=1)
+    try:
+        for lang, want in (("ru", "цвет=белый"), ("en", "colour=white")):
+            status, body = srv.get_json(f"/api/v1/products/kettle-a?lang={lang}")
+            st.eq(status, 200, lang)
+            labels = [a["label"] for a in body["product"]["variants"][0]["price"]["adjustments"]]
+            st.eq(labels, [want], lang)
+    finally:
+        srv.stop()
+        store.cleanup()
 
 
 def test_product_attributes_per_locale_and_as_text():
@@ -546,8 +589,8 @@ def test_pages_render_html():
         "/c/kettles": ["Чайники", "/p/kettle-a"],
         "/search?q=x": [],
         "/p/kettle-a": ["Чайник А", "<p>Хороший <b>чайник</b></p>", "1\u202f880,50\u00a0₽",
-                        "Манежная"],
-        "/p/kettle-a?lang=en": ["Kettle A", "RUB\u00a01,880.50"],
+                        "Манежная", ">белый<", ">чёрный<"],
+        "/p/kettle-a?lang=en": ["Kettle A", "RUB\u00a01,880.50", ">white<", ">black<"],
         "/pickup-points?near=55.7539,37.6208": ["Манежная", "304\u00a0м"],
     }
     for path, texts in pages.items():

@@ -462,20 +462,67 @@ def test_shopify_export():
         st.eq(rows["winter-gloves"][0], "uncategorised")
         st.eq(rows["winter-gloves"][8], "draft")
 
-        st.eq(query(store, "SELECT sku, options, price, stock FROM catalog_variants ORDER BY id"), [
-            ("HD-S-GRY", '{"Size":"S","Colour":"Grey"}', 499000, 10),
-            ("classic-hoodie-2", '{"Size":"M","Colour":"Grey"}', 499000, 0),
-            ("HD-L-BLK", '{"Size":"L","Colour":"Black"}', 519050, 0),
-            ("MUG-01", "{}", 59000, 25),
-            ("winter-gloves-1", "{}", 129000, 4),
+        # options are texts of --lang: they go into that locale's column only
+        variants = "SELECT sku, options, options_en, price, stock FROM catalog_variants ORDER BY id"
+        st.eq(query(store, variants), [
+            ("HD-S-GRY", "{}", '{"Size":"S","Colour":"Grey"}', 499000, 10),
+            ("classic-hoodie-2", "{}", '{"Size":"M","Colour":"Grey"}', 499000, 0),
+            ("HD-L-BLK", "{}", '{"Size":"L","Colour":"Black"}', 519050, 0),
+            ("MUG-01", "{}", "{}", 59000, 25),
+            ("winter-gloves-1", "{}", "{}", 129000, 4),
         ])
 
         # the same export again, in the other language: the English titles stay
-        # in title_en, and title_ru (a copy so far) takes the export's text
+        # in title_en, and title_ru (a copy so far) takes the export's text; the
+        # options fill the Russian column and leave the English one
         p = run_import(store, path, "--lang", "ru", check=0)
-        st.eq(summary(p)[2:5], (0, 0, 8))
+        st.eq(summary(p)[2:5], (0, 3, 5))
+        st.eq(query(store, variants)[0], ("HD-S-GRY", '{"Size":"S","Colour":"Grey"}',
+                                          '{"Size":"S","Colour":"Grey"}', 499000, 10))
         p = run_import(store, path, check=0)
         st.eq(summary(p)[2:5], (0, 0, 8))
+    finally:
+        store.cleanup()
+
+
+def test_options_en_round_trip():
+    """options_en from CSV and JSON is stored, shown on English pages, and kept by
+    a re-import that does not give it."""
+    store = new_store()
+    try:
+        path = write_file(store, "opts.csv",
+                          "slug,category,title_ru,title_en,sku,options,options_en,price\n"
+                          "mug,kitchen/mugs,Кружка,Mug,MUG-W,цвет=белый,Colour=white,500\n"
+                          "mug,,,,MUG-B,цвет=чёрный,Colour=black,500\n")
+        p = run_import(store, path, check=0)
+        st.eq(summary(p)[:2], (1, 2), p.stderr)
+        jpath = write_file(store, "opts.json", """{"products": [{"slug": "cup",
+            "category": "kitchen/mugs", "title_ru": "Чашка", "title_en": "Cup",
+            "variants": [{"sku": "CUP-1", "options": {"объём": "0,3 л"},
+                          "options_en": {"Capacity": "0.3 L"}, "price": 300}]}]}""")
+        p = run_import(store, jpath, check=0)
+        st.eq(summary(p)[:2], (1, 1), p.stderr)
+        variants = "SELECT sku, options, options_en FROM catalog_variants ORDER BY id"
+        want = [("MUG-W", '{"цвет":"белый"}', '{"Colour":"white"}'),
+                ("MUG-B", '{"цвет":"чёрный"}', '{"Colour":"black"}'),
+                ("CUP-1", '{"объём":"0,3 л"}', '{"Capacity":"0.3 L"}')]
+        st.eq(query(store, variants), want)
+        # a file without the column keeps the translation; a bad value names it
+        path = write_file(store, "stock.csv", "slug,sku,stock,options_en\nmug,MUG-W,3,\n"
+                                              "mug,MUG-B,4,Colour\n")
+        p = run_import(store, path, check=0)
+        st.check(f"{path}:3: options_en:" in p.stderr, p.stderr)
+        st.eq(query(store, variants), want)
+        server = st.Server(store)
+        try:
+            for lang, opts in (("en", {"Colour": "white"}), ("ru", {"цвет": "белый"})):
+                status, body = server.get_json(f"/api/v1/products/mug?lang={lang}")
+                st.eq(status, 200, str(body))
+                st.eq(body["product"]["variants"][0]["options"], opts, lang)
+            status, body = server.get_json("/api/v1/products/cup?lang=en")
+            st.eq(body["product"]["variants"][0]["options_text"], "0.3 L")
+        finally:
+            server.stop()
     finally:
         store.cleanup()
 

@@ -263,9 +263,21 @@ TEST(demo_catalog_has_what_the_issue_asks)
     CHECK(empty * 100 >= variants * 7 && empty * 100 <= variants * 20);
     CHECK(query_int("SELECT count(*) FROM (SELECT product_id FROM catalog_variants "
                     "GROUP BY product_id HAVING max(stock) = 0)") >= 30);
+    /* Options in both languages: every variant has a Russian and an English one
+     * (same number of pairs), and the English names and values hold no Cyrillic. */
+    CHECK(query_int("SELECT count(*) FROM catalog_variants WHERE options = '{}' "
+                    "OR options_en = '{}' OR options NOT GLOB '*[а-яА-ЯёЁ]*' "
+                    "OR (SELECT count(*) FROM json_each(options)) != "
+                    "(SELECT count(*) FROM json_each(options_en))") == 0);
+    CHECK(query_int("SELECT count(*) FROM catalog_variants WHERE options_en GLOB '*[а-яА-ЯёЁ]*'") ==
+          0);
+    CHECK(query_int("SELECT count(*) FROM catalog_variants "
+                    "WHERE json_extract(options_en, '$.Colour') IS NOT NULL") > 0);
     /* Variants of one product differ, and sizes cost at least as much as smaller ones. */
     CHECK(query_int("SELECT count(*) FROM (SELECT product_id, options FROM catalog_variants "
                     "GROUP BY product_id, options HAVING count(*) > 1)") == 0);
+    CHECK(query_int("SELECT count(*) FROM (SELECT product_id, options_en FROM catalog_variants "
+                    "GROUP BY product_id, options_en HAVING count(*) > 1)") == 0);
     CHECK(query_int("SELECT count(*) FROM catalog_variants a JOIN catalog_variants b "
                     "ON a.product_id = b.product_id AND b.position = a.position + 1 "
                     "WHERE b.price < a.price AND json_extract(a.options, '$.Размер') IS NOT NULL "
