@@ -105,6 +105,7 @@
 #define CATALOG_PER_PAGE_MAX 100
 #define CATALOG_FEATURED 12          /* products on the home page */
 #define CATALOG_SUGGEST_MAX 10
+#define CATALOG_SUGGEST_PAGE 5       /* suggestions shown on the search page */
 #define CATALOG_QUERY_MAX 200        /* bytes of a search query */
 #define CATALOG_NEAREST_DEFAULT 5
 #define CATALOG_SCRIPT "pricing"     /* STORE_DIR/scripts/pricing.lua */

@@ -668,8 +668,18 @@ int catalog_h_listing(souk_ctx *ctx)
         json_object_set_new(view, "breadcrumbs", breadcrumbs(json_object_get(category, "path"), 1));
         json_object_set_new(view, "category", category);
     } else if (strncmp(api->req_path(ctx), "/api/", 5) != 0) {
-        /* The search page: its title is what was searched for. */
+        /* The search page: its title is what was searched for, and the search box
+         * offers the products whose titles start like the words typed (a datalist
+         * and links: suggestions without JavaScript). */
         json_object_set_new(view, "title", q.q && *q.q ? json_string(q.q) : json_null());
+        if (q.q && *q.q) {
+            json_t *suggestions = catalog_suggest(ctx, q.q, CATALOG_SUGGEST_PAGE);
+            if (!suggestions)
+                suggestions = json_array();
+            json_object_set_new(view, "has_suggestions",
+                                json_boolean(json_array_size(suggestions) > 0));
+            json_object_set_new(view, "suggestions", suggestions);
+        }
     }
     catalog_cache(ctx);
     return SOUK_OK;

@@ -220,6 +220,20 @@ def test_search_page_shows_results_and_keeps_the_query():
     check(str(view["total"]) in html.unescape(page.raw), "no result count")
 
 
+def test_search_page_suggests_products_without_javascript():
+    q = urllib.parse.quote("чай")
+    view = get_view(f"/search?q={q}")
+    check(view["has_suggestions"] and view["suggestions"], view.get("suggestions"))
+    status, page = get_page(f"/search?q={q}")
+    eq(status, 200)
+    eq(page.find("input", name="q", type="search")[0].get("list"), "cat-search-suggestions")
+    options = [o.get("value") for o in page.find("option") if o.get("value") and
+               o.get("value") not in ("relevance", "price_asc", "price_desc", "newest")]
+    for s in view["suggestions"]:
+        check(s["title"] in options, f"{s['title']} not in the datalist")
+        check(f'href="{s["url"]}"' in page.raw, f"no link to {s['url']}")
+
+
 def test_search_without_results_and_with_nothing_to_search():
     status, page = get_page("/search?q=zzqxwv")
     eq(status, 200)
