@@ -244,6 +244,8 @@ const char *catalog_money_text(souk_ctx *ctx, int64_t amount, const char *curren
 /* Imported description HTML reduced to p, br, ul, ol, li, b, strong, i, em (no
  * attributes); everything else dropped or escaped.  malloc'ed. */
 char *catalog_sanitize_html(const char *html);
+/* Code point cp (at most U+10FFFF) as UTF-8 into out; returns the bytes written. */
+size_t catalog_utf8_encode(unsigned long cp, char out[4]);
 
 /* -------------------------------------------------------- commands */
 int catalog_cmd_import(souk_ctx *ctx, int argc, char **argv); /* import.c */

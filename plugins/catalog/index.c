@@ -66,31 +66,6 @@ static int index_fail(souk_ctx *ctx, const char *what)
     return SOUK_ERR;
 }
 
-/* Append code point cp as UTF-8 to out; returns the bytes written. */
-static size_t put_utf8(char *out, unsigned long cp)
-{
-    if (cp < 0x80) {
-        out[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = (char)(0xC0 | (cp >> 6));
-        out[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = (char)(0xE0 | (cp >> 12));
-        out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = (char)(0xF0 | (cp >> 18));
-    out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /* Decode the entity at s ("&amp;", "&#1095;", "&#x44F;") into out.  Returns the
  * length of the entity in s and sets *written, or 0 when s is no entity we know
  * (the '&' is then kept as it is).  Every decoded form is shorter than its
@@ -118,7 +93,7 @@ static size_t decode_entity(const char *s, char *out, size_t *written)
         if (digits == 0 || s[i] != ';' || cp == 0 || cp > 0x10FFFF ||
             (cp >= 0xD800 && cp <= 0xDFFF))
             return 0;
-        *written = put_utf8(out, cp);
+        *written = catalog_utf8_encode(cp, out);
         return i + 1;
     }
     for (size_t k = 0; k < sizeof named / sizeof *named; k++) {

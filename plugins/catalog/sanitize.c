@@ -237,7 +237,7 @@ static void put_text(sanitizer *s, const char *t, size_t n)
         put_escaped_char(s, (unsigned char)t[i]);
 }
 
-static size_t utf8_encode(unsigned long cp, char out[4])
+size_t catalog_utf8_encode(unsigned long cp, char out[4])
 {
     if (cp < 0x80) {
         out[0] = (char)cp;
@@ -288,7 +288,7 @@ static void put_cp(sanitizer *s, unsigned long cp)
         put_text(s, SANITIZE_REPLACEMENT, sizeof SANITIZE_REPLACEMENT - 1);
         return;
     }
-    put_text(s, u, utf8_encode(cp, u));
+    put_text(s, u, catalog_utf8_encode(cp, u));
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0. */
