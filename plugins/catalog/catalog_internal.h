@@ -248,6 +248,9 @@ char *catalog_sanitize_html(const char *html);
 size_t catalog_utf8_encode(unsigned long cp, char out[4]);
 
 /* -------------------------------------------------------- commands */
+/* argv.c: the value of option name at argv[*i] ("--at X" or "--at=X"), advancing *i
+ * past it; NULL when argv[*i] is not that option, "" when its value is missing. */
+const char *catalog_argv_option(int argc, char **argv, int *i, const char *name);
 int catalog_cmd_import(souk_ctx *ctx, int argc, char **argv); /* import.c */
 int catalog_cmd_price(souk_ctx *ctx, int argc, char **argv);  /* price_cmd.c */
 /* demo.c: on "store.created" with {"demo": true}: the demonstration catalog. */

@@ -152,24 +152,6 @@ typedef struct {
     char currency[4];
 } import_options;
 
-/* The value of "--name VALUE" or "--name=VALUE" at argv[*i], or NULL when argv[*i]
- * is another option. */
-static const char *option_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc) {
-        *missing = 1;
-        return NULL;
-    }
-    return argv[++*i];
-}
-
 static int parse_options(int argc, char **argv, import_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -177,7 +159,6 @@ static int parse_options(int argc, char **argv, import_options *o)
     memcpy(o->currency, CATALOG_IMPORT_DEFAULT_CURRENCY, sizeof o->currency);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
-        int missing = 0;
         char why[CATALOG_IMPORT_REASON_MAX];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             o->help = 1;
@@ -185,7 +166,11 @@ static int parse_options(int argc, char **argv, import_options *o)
             o->dry_run = 1;
         } else if (strcmp(a, "--strict") == 0) {
             o->strict = 1;
-        } else if ((v = option_value(argc, argv, &i, "--format", &missing))) {
+        } else if ((v = catalog_argv_option(argc, argv, &i, "--format"))) {
+            if (!*v) {
+                fprintf(stderr, "souk import: --format needs a value\n");
+                return SOUK_ERR;
+            }
             if (strcmp(v, "csv") == 0)
                 o->format = CATALOG_FORMAT_CSV;
             else if (strcmp(v, "json") == 0)
@@ -196,20 +181,25 @@ static int parse_options(int argc, char **argv, import_options *o)
                 fprintf(stderr, "souk import: --format: '%s' is not csv, json or shopify\n", v);
                 return SOUK_ERR;
             }
-        } else if ((v = option_value(argc, argv, &i, "--lang", &missing))) {
+        } else if ((v = catalog_argv_option(argc, argv, &i, "--lang"))) {
+            if (!*v) {
+                fprintf(stderr, "souk import: --lang needs a value\n");
+                return SOUK_ERR;
+            }
             if (strcmp(v, "ru") != 0 && strcmp(v, "en") != 0) {
                 fprintf(stderr, "souk import: --lang: '%s' is not ru or en\n", v);
                 return SOUK_ERR;
             }
             o->lang = v;
-        } else if ((v = option_value(argc, argv, &i, "--currency", &missing))) {
+        } else if ((v = catalog_argv_option(argc, argv, &i, "--currency"))) {
+            if (!*v) {
+                fprintf(stderr, "souk import: --currency needs a value\n");
+                return SOUK_ERR;
+            }
             if (catalog_import_parse_currency(v, o->currency, why, sizeof why) != SOUK_OK) {
                 fprintf(stderr, "souk import: --currency: %s\n", why);
                 return SOUK_ERR;
             }
-        } else if (missing) {
-            fprintf(stderr, "souk import: %s needs a value\n", a);
-            return SOUK_ERR;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "souk import: unknown option '%s'\n", a);
             return SOUK_ERR;

@@ -188,22 +188,6 @@ static int price_usage_error(const char *fmt, const char *what)
     return PRICE_EXIT_USAGE;
 }
 
-/* The value of option name at argv[*i] ("--at X" or "--at=X"); advances *i.
- * NULL when argv[*i] is not that option; "" when its value is missing. */
-static const char *price_option(int argc, char **argv, int *i, const char *name)
-{
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0)
-        return NULL;
-    if (argv[*i][n] == '=')
-        return argv[*i] + n + 1;
-    if (argv[*i][n] != '\0')
-        return NULL;
-    if (*i + 1 >= argc)
-        return "";
-    return argv[++*i];
-}
-
 /* -1 when parsed, else the exit code (help printed or a usage error). */
 static int price_args_parse(int argc, char **argv, price_args *a)
 {
@@ -215,13 +199,13 @@ static int price_args_parse(int argc, char **argv, price_args *a)
         }
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v;
-        if ((v = price_option(argc, argv, &i, "--product")))
+        if ((v = catalog_argv_option(argc, argv, &i, "--product")))
             a->product = v;
-        else if ((v = price_option(argc, argv, &i, "--customer-json")))
+        else if ((v = catalog_argv_option(argc, argv, &i, "--customer-json")))
             a->customer_file = v;
-        else if ((v = price_option(argc, argv, &i, "--at")))
+        else if ((v = catalog_argv_option(argc, argv, &i, "--at")))
             a->at = v;
-        else if ((v = price_option(argc, argv, &i, "--lang")))
+        else if ((v = catalog_argv_option(argc, argv, &i, "--lang")))
             a->lang = v;
         else if (strcmp(arg, "--json") == 0)
             a->json = 1;

@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "../../plugins/catalog/argv.c"
 #include "../../plugins/catalog/price_cmd.c"
 #include "../../plugins/catalog/pricing.c"
 
