@@ -43,38 +43,17 @@ const char *catalog_import_quote(const char *s, char *buf, size_t size)
 int catalog_import_utf8_valid(const char *s, size_t len, size_t *bad_at)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    unsigned long cp;
     while (p < end) {
-        unsigned char c = *p;
-        size_t n;
-        unsigned long v, min;
-        if (c < 0x80) {
-            p++;
-            continue;
-        } else if ((c & 0xE0) == 0xC0) {
-            n = 2, v = c & 0x1F, min = 0x80;
-        } else if ((c & 0xF0) == 0xE0) {
-            n = 3, v = c & 0x0F, min = 0x800;
-        } else if ((c & 0xF8) == 0xF0) {
-            n = 4, v = c & 0x07, min = 0x10000;
-        } else {
-            goto bad;
+        size_t n = catalog_utf8_decode(p, end, &cp);
+        if (n == 0) {
+            if (bad_at)
+                *bad_at = (size_t)(p - (const unsigned char *)s);
+            return 0;
         }
-        if ((size_t)(end - p) < n)
-            goto bad;
-        for (size_t i = 1; i < n; i++) {
-            if ((p[i] & 0xC0) != 0x80)
-                goto bad;
-            v = (v << 6) | (p[i] & 0x3F);
-        }
-        if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-            goto bad;
         p += n;
     }
     return 1;
-bad:
-    if (bad_at)
-        *bad_at = (size_t)(p - (const unsigned char *)s);
-    return 0;
 }
 
 static int is_ws(unsigned char c)

@@ -292,7 +292,7 @@ static void put_cp(sanitizer *s, unsigned long cp)
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0. */
-static size_t utf8_decode(const unsigned char *p, const unsigned char *end, unsigned long *cp)
+size_t catalog_utf8_decode(const unsigned char *p, const unsigned char *end, unsigned long *cp)
 {
     unsigned char c = p[0];
     size_t n;
@@ -590,7 +590,7 @@ char *catalog_sanitize_html(const char *html)
             p += n;
         } else {
             unsigned long cp;
-            size_t n = utf8_decode((const unsigned char *)p, (const unsigned char *)s.end, &cp);
+            size_t n = catalog_utf8_decode((const unsigned char *)p, (const unsigned char *)s.end, &cp);
             if (n == 0) {
                 put_text(&s, SANITIZE_REPLACEMENT, sizeof SANITIZE_REPLACEMENT - 1);
                 n = 1;

@@ -27,7 +27,7 @@ static int valid_utf8(const unsigned char *p)
 {
     while (*p) {
         unsigned long cp;
-        size_t n = utf8_decode(p, p + strlen((const char *)p), &cp);
+        size_t n = catalog_utf8_decode(p, p + strlen((const char *)p), &cp);
         if (n == 0)
             return 0;
         p += n;

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "../../plugins/catalog/import_value.c"
+#include "../../plugins/catalog/sanitize.c"
 
 #include <stdlib.h>
 
