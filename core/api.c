@@ -363,4 +363,12 @@ const souk_host_api souk_api_table = {
 
     .db_on_open = souk_plugin_db_on_open,
     .res_cache = res_cache,
+
+    .site = souk_api_site,
+    .worker_hooks = souk_plugin_worker_hooks,
+    .job_run = souk_api_job_run,
+    .on_done = souk_api_on_done,
+    .render = souk_api_render,
+    .template_exists = souk_api_template_exists,
+    .commit_on_error = souk_api_commit_on_error,
 };

@@ -6,7 +6,10 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #define APP_RELOAD_DEBOUNCE_MS 200 /* editors write a file in several steps */
@@ -56,7 +59,8 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
     snprintf(path, sizeof path, "%s/data/souk.db", app->cfg.store_dir);
     if (souk_store_open(&app->store, path, err, errlen) != 0)
         goto fail;
-    if (souk_plugins_load(&app->reg, &app->cfg, &souk_api_table, err, errlen) != 0)
+    souk_app_site_update(app); /* plugins may read it in init() */
+    if (souk_plugins_load_owned(&app->reg, &app->cfg, &souk_api_table, app, err, errlen) != 0)
         goto fail;
     if (souk_registry_db_open(app->reg, souk_store_db(app->store), err, errlen) != 0)
         goto fail;
@@ -101,6 +105,42 @@ fail:
     return -1;
 }
 
+int souk_app_worker_start(souk_app *app, uv_loop_t *loop, int listen_fd, char *err,
+                          size_t errlen)
+{
+    /* The address really listened on: `serve --listen` may differ from souk.lua,
+     * and port 0 means any. */
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "";
+    if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) == 0) {
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+            port = ntohs(a->sin6_port);
+        }
+        char *h = host[0] ? strdup(host) : NULL;
+        if (h) {
+            free(app->cfg.listen_host);
+            app->cfg.listen_host = h;
+            app->cfg.listen_port = port;
+            souk_app_site_update(app);
+        }
+    }
+    return souk_registry_worker_start(app->reg, loop, err, errlen);
+}
+
+void souk_app_worker_stop(souk_app *app, uv_loop_t *loop)
+{
+    if (app && app->reg)
+        souk_registry_worker_stop(app->reg, loop);
+}
+
 static void free_handle(uv_handle_t *h) { free(h); }
 
 void souk_app_close(souk_app *app)
@@ -117,6 +157,7 @@ void souk_app_close(souk_app *app)
     souk_router_free(app->router);
     json_decref(app->nav);
     json_decref(app->plugins_info);
+    json_decref(app->site);
     souk_theme_close(app->theme);
     souk_scripts_close(app->scripts);
     /* Plugins go before the store: their fini() may still use the database. */

@@ -30,6 +30,12 @@ void souk_app_close(souk_app *app);
 void souk_app_handle(souk_app *app, souk_request *req, souk_response *res);
 /* Watch scripts for changes on loop (hot reload). */
 void souk_app_watch(souk_app *app, uv_loop_t *loop);
+/* In a worker, once it serves on listen_fd: learn the real port (listen = port 0)
+ * for api->site, then start the plugins' background work on loop (-1 with err).
+ * Stop runs their stop hooks, once. */
+int souk_app_worker_start(souk_app *app, uv_loop_t *loop, int listen_fd, char *err,
+                          size_t errlen);
+void souk_app_worker_stop(souk_app *app, uv_loop_t *loop);
 /* Reload scripts (and keep the old ones when the new ones fail). */
 void souk_app_reload_scripts(souk_app *app);
 

@@ -28,7 +28,21 @@ struct souk_app {
     souk_buf out;              /* response bodies are built here, then copied into
                                   the request arena: its capacity is reused */
     souk_respcache *respcache; /* this process's cached responses, or NULL */
+    json_t *site;              /* what api->site returns (souk_app_site_update) */
 };
+
+/* ABI 1.3 slots (api_more.c). */
+json_t *souk_api_site(souk_plugin *self);
+int souk_api_on_done(souk_ctx *ctx, void (*fn)(souk_ctx *ctx, int committed, void *udata),
+                     void *udata);
+int souk_api_commit_on_error(souk_ctx *ctx);
+int souk_api_job_run(souk_plugin *self, int write, int (*fn)(souk_ctx *ctx, void *udata),
+                     void *udata);
+const char *souk_api_render(souk_ctx *ctx, const char *name, const char *locale, json_t *data,
+                            const char **error);
+int souk_api_template_exists(souk_ctx *ctx, const char *name);
+/* (Re)build app->site from the configuration (after the listening port is known). */
+void souk_app_site_update(souk_app *app);
 
 /* The host API table (api.c). */
 extern const souk_host_api souk_api_table;

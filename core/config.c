@@ -13,6 +13,9 @@
  *                                      non-loopback address unless force_public
  *   force_public    boolean            allow dev mode on a non-loopback address
  *   https           boolean            served behind TLS (Secure cookies)
+ *   public_url      "https://host[:port][/path]"  the store's address as shoppers
+ *                                      reach it, for links in messages; default
+ *                                      http(s)://HOST:PORT of listen
  *   theme           name               "default"
  *   locale          name               "ru"; must be one of locales
  *   locales         list of names      {"ru", "en"}
@@ -261,6 +264,7 @@ void souk_config_free(souk_config *cfg)
     free(cfg->config_file);
     free(cfg->listen_host);
     free(cfg->theme);
+    free(cfg->public_url);
     free(cfg->locale);
     strv_free(cfg->locales);
     strv_free(cfg->plugins);
@@ -278,6 +282,7 @@ typedef enum key_kind {
     K_BOOL,
     K_NAME,    /* letters, digits, '-', '_' (theme, locale) */
     K_LEVEL,   /* a log level */
+    K_URL,     /* an absolute http(s) URL without query or fragment */
     K_LISTEN,  /* "host:port" */
     K_NAMES,   /* list of names (locales, plugins) */
     K_DIRS,    /* list of directories (plugin_path) */
@@ -325,6 +330,7 @@ static const key_spec top_keys[] = {
     {"dev", K_BOOL, CFG(dev), C_INT, 0, 0, NULL},
     {"force_public", K_BOOL, CFG(force_public), C_INT, 0, 0, NULL},
     {"https", K_BOOL, CFG(https), C_INT, 0, 0, NULL},
+    {"public_url", K_URL, CFG(public_url), C_INT, 0, 0, NULL},
     {"theme", K_NAME, CFG(theme), C_INT, 0, 0, NULL},
     {"locale", K_NAME, CFG(locale), C_INT, 0, 0, NULL},
     {"locales", K_NAMES, CFG(locales), C_INT, 0, 0, NULL},
@@ -590,6 +596,26 @@ static int apply_key(loader *ld, const key_spec *k, const char *path, const char
         }
         return fail(ld, "%s: expected one of debug, info, warn, error, got \"%.*s\"", label,
                     CONFIG_ERR_VALUE_MAX, json_string_value(v));
+    case K_URL: {
+        if (!json_is_string(v))
+            return expected(ld, label, "an http:// or https:// address", v);
+        const char *u = json_string_value(v);
+        const char *host = strncmp(u, "https://", 8) == 0 ? u + 8
+                           : strncmp(u, "http://", 7) == 0 ? u + 7 : NULL;
+        if (!host || !*host || *host == '/' || strpbrk(u, " \t\r\n?#\\\"<>") ||
+            strlen(u) > CONFIG_URL_MAX)
+            return fail(ld, "%s: expected an http:// or https:// address without spaces, "
+                        "query or fragment, got \"%.*s\"", label, CONFIG_ERR_VALUE_MAX, u);
+        size_t n = strlen(u);
+        while (n > 0 && u[n - 1] == '/') /* links append "/path" */
+            n--;
+        char *copy = strndup(u, n);
+        if (!copy)
+            return fail(ld, "%s: out of memory", label);
+        free(*(char **)((char *)ld->cfg + k->off));
+        *(char **)((char *)ld->cfg + k->off) = copy;
+        return 0;
+    }
     case K_LISTEN:
         if (!json_is_string(v))
             return expected(ld, label, "\"host:port\"", v);

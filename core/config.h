@@ -13,6 +13,8 @@
 #define SOUK_MAX_PLUGINS 64
 /* Most worker processes (souk.lua `workers`, SOUK_WORKERS, serve --workers). */
 #define SOUK_MAX_WORKERS 256
+/* Longest public_url. */
+#define CONFIG_URL_MAX 512
 
 typedef struct souk_limits {
     size_t header_size;           /* request line + headers, bytes (16 KiB) -> 431/414 */
@@ -43,6 +45,7 @@ typedef struct souk_config {
     int dev;                      /* dev mode: outbox channel, clock file, verbose errors */
     int force_public;             /* allow dev mode on a non-loopback address */
     int https;                    /* served behind TLS: Secure cookies, __Host- prefix */
+    char *public_url;             /* "https://shop.example" (no trailing slash), or NULL */
     char *theme;                  /* "default" */
     char *locale;                 /* default locale "ru" */
     char **locales;               /* supported locales, NULL-terminated ("ru","en") */

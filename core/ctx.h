@@ -12,6 +12,13 @@
 
 struct souk_app;
 
+/* A callback waiting for the end of the ctx's transaction (api->on_done). */
+typedef struct souk_done {
+    void (*fn)(souk_ctx *ctx, int committed, void *udata);
+    void *udata;
+    struct souk_done *next;
+} souk_done;
+
 struct souk_ctx {
     struct souk_app *app;
     souk_arena *arena;
@@ -35,11 +42,19 @@ struct souk_ctx {
     int64_t cache_ms;    /* set by api->res_cache: the response may be reused */
     int cache_store;     /* the response is being rendered for the cache: pages
                             get the CSRF placeholder, replaced afterwards */
+    int write;           /* a writing request or job: its transaction may commit */
+    int commit_on_error; /* set by api->commit_on_error */
+    int in_job;          /* the ctx of api->job_run */
+    souk_done *done, **done_tail; /* api->on_done callbacks (arena), in order */
 };
 
 /* Set up a ctx for a command (no request) or reset one. */
 void souk_ctx_init(souk_ctx *ctx, struct souk_app *app, souk_arena *arena);
 void souk_ctx_dispose(souk_ctx *ctx);
+/* Run (and forget) the on_done callbacks: committed says whether the ctx's
+ * changes are durable.  souk_ctx_dispose runs any still waiting with 1 (a
+ * command's work has no transaction of the core's). */
+void souk_ctx_run_done(souk_ctx *ctx, int committed);
 /* Take the refusal a vetoing handler left (and clear it). */
 const char *souk_ctx_refusal(souk_ctx *ctx);
 

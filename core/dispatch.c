@@ -765,12 +765,16 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
             return;
         }
     }
+    ctx->write = write;
     int rc = route->handler(ctx);
     souk_store_release_all(app->store);
     if (rc != SOUK_OK && ctx->status < 400)
         core_error(ctx, 500, NULL, "internal error", NULL);
-    if (ctx->status >= 400) {
+    /* An error rolls back, unless the handler asked to keep a failed attempt's
+     * bookkeeping (api->commit_on_error); a 500 of the core's own never keeps. */
+    if (ctx->status >= 400 && !(ctx->commit_on_error && !ctx->core_error)) {
         souk_store_rollback(app->store);
+        souk_ctx_run_done(ctx, 0);
         return;
     }
     if (souk_store_commit(app->store, err, sizeof err) != 0) {
@@ -780,7 +784,10 @@ static void run_handler(souk_ctx *ctx, const souk_route_entry *entry)
         json_object_clear(ctx->view);
         ctx->redirect = NULL;
         core_error(ctx, 503, NULL, "the change could not be saved; try again", NULL);
+        souk_ctx_run_done(ctx, 0);
+        return;
     }
+    souk_ctx_run_done(ctx, 1);
 }
 
 void souk_app_handle(souk_app *app, souk_request *req, souk_response *res)
@@ -898,10 +905,24 @@ void souk_ctx_init(souk_ctx *ctx, souk_app *app, souk_arena *arena)
     ctx->status = 200;
     ctx->flash = json_array();
     ctx->locale = app ? app->cfg.locale : "en";
+    ctx->done_tail = &ctx->done;
+}
+
+void souk_ctx_run_done(souk_ctx *ctx, int committed)
+{
+    /* Taken off first: a callback may register another (run in the next round). */
+    while (ctx->done) {
+        souk_done *d = ctx->done;
+        ctx->done = NULL;
+        ctx->done_tail = &ctx->done;
+        for (; d; d = d->next)
+            d->fn(ctx, committed, d->udata);
+    }
 }
 
 void souk_ctx_dispose(souk_ctx *ctx)
 {
+    souk_ctx_run_done(ctx, 1);
     if (ctx->app)
         souk_store_release_all(ctx->app->store);
     json_decref(ctx->view);

@@ -55,6 +55,14 @@ struct souk_plugin {
     char reg_err[SOUK_PLUGIN_ERR_MAX]; /* first refused registration during init */
 };
 
+typedef struct worker_hook_entry {
+    souk_plugin *plugin;
+    int (*start)(souk_plugin *self, void *loop, void *udata);
+    void (*stop)(souk_plugin *self, void *loop, void *udata);
+    void *udata;
+    int started; /* start() succeeded: stop() is owed */
+} worker_hook_entry;
+
 typedef struct db_hook_entry {
     souk_plugin *plugin;
     int (*fn)(sqlite3 *db, void *udata);
@@ -87,6 +95,10 @@ struct souk_registry {
 
     db_hook_entry *db_hooks;
     size_t n_db_hooks, cap_db_hooks;
+    worker_hook_entry *worker_hooks;
+    size_t n_worker_hooks, cap_worker_hooks;
+
+    void *owner; /* the app that loaded the plugins (souk_registry_set_owner) */
 };
 
 /* Make room for one more element in a registry array: 0, or -1 (out of memory,
@@ -366,6 +378,56 @@ int souk_plugin_db_on_open(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata
     return SOUK_OK;
 }
 
+int souk_plugin_worker_hooks(souk_plugin *self,
+                             int (*start)(souk_plugin *self, void *loop, void *udata),
+                             void (*stop)(souk_plugin *self, void *loop, void *udata),
+                             void *udata)
+{
+    if (!reg_open(self, "worker_hooks"))
+        return SOUK_ERR;
+    if (!start)
+        return reg_refuse(self, "worker_hooks: needs a start function");
+    souk_registry *r = self->reg;
+    if (REGISTRY_GROW(r->worker_hooks, r->n_worker_hooks, r->cap_worker_hooks) != 0)
+        return reg_refuse(self, "worker_hooks: out of memory");
+    r->worker_hooks[r->n_worker_hooks++] = (worker_hook_entry){self, start, stop, udata, 0};
+    return SOUK_OK;
+}
+
+int souk_registry_worker_start(souk_registry *r, void *loop, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < r->n_worker_hooks; i++) {
+        worker_hook_entry *h = &r->worker_hooks[i];
+        if (h->start(h->plugin, loop, h->udata) != SOUK_OK) {
+            souk_errorf(err, errlen, "plugin '%s': background work failed to start (see the log)",
+                        h->plugin->name);
+            return -1;
+        }
+        h->started = 1;
+    }
+    return 0;
+}
+
+void souk_registry_worker_stop(souk_registry *r, void *loop)
+{
+    for (size_t i = r->n_worker_hooks; i-- > 0;) {
+        worker_hook_entry *h = &r->worker_hooks[i];
+        if (h->started && h->stop)
+            h->stop(h->plugin, loop, h->udata);
+        h->started = 0;
+    }
+}
+
+void souk_registry_set_owner(souk_registry *r, void *owner)
+{
+    r->owner = owner;
+}
+
+void *souk_plugin_owner(const souk_plugin *p)
+{
+    return p ? p->reg->owner : NULL;
+}
+
 int souk_registry_db_open(const souk_registry *r, sqlite3 *db, char *err, size_t errlen)
 {
     for (size_t i = 0; i < r->n_db_hooks; i++) {
@@ -543,6 +605,12 @@ static int plugin_init(souk_registry *r, souk_plugin *p, const souk_host_api *ap
 int souk_plugins_load(souk_registry **out, const souk_config *cfg, const souk_host_api *api,
                       char *err, size_t errlen)
 {
+    return souk_plugins_load_owned(out, cfg, api, NULL, err, errlen);
+}
+
+int souk_plugins_load_owned(souk_registry **out, const souk_config *cfg,
+                            const souk_host_api *api, void *owner, char *err, size_t errlen)
+{
     *out = NULL;
     int n = 0;
     while (cfg->plugins && cfg->plugins[n])
@@ -556,6 +624,7 @@ int souk_plugins_load(souk_registry **out, const souk_config *cfg, const souk_ho
         snprintf(err, errlen, "plugins: out of memory");
         return -1;
     }
+    r->owner = owner;
     r->store_dir = strdup(cfg->store_dir ? cfg->store_dir : "");
     r->empty = json_object();
     r->configured = calloc((size_t)n + 1, sizeof *r->configured);
@@ -640,6 +709,7 @@ void souk_plugins_unload(souk_registry *r)
     free(r->routes);
     free(r->commands);
     free(r->db_hooks);
+    free(r->worker_hooks);
     free(r->migrations);
     free(r->events);
     free(r->services);

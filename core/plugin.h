@@ -29,6 +29,10 @@ typedef struct souk_command_entry {
 
 int souk_plugins_load(souk_registry **out, const souk_config *cfg, const souk_host_api *api,
                       char *err, size_t errlen);
+/* The same, with the owner (see souk_plugin_owner) known to plugins from init()
+ * on. */
+int souk_plugins_load_owned(souk_registry **out, const souk_config *cfg,
+                            const souk_host_api *api, void *owner, char *err, size_t errlen);
 /* fini() in reverse order, then dlclose. */
 void souk_plugins_unload(souk_registry *r);
 
@@ -64,6 +68,21 @@ int souk_plugin_identity_set(souk_plugin *self, souk_identity_fn fn, const char 
 int souk_plugin_command_add(souk_plugin *self, const char *name, const char *summary,
                             souk_command_fn fn);
 int souk_plugin_db_on_open(souk_plugin *self, int (*fn)(sqlite3 *db, void *udata), void *udata);
+
+int souk_plugin_worker_hooks(souk_plugin *self,
+                             int (*start)(souk_plugin *self, void *loop, void *udata),
+                             void (*stop)(souk_plugin *self, void *loop, void *udata),
+                             void *udata);
+/* Start every plugin's background work on a worker's loop, in load order: -1 with
+ * "plugin 'x': ..." in err when one fails (those started are stopped by
+ * souk_registry_worker_stop).  Stop runs the stop hooks of those started, in
+ * reverse order, once. */
+int souk_registry_worker_start(souk_registry *r, void *loop, char *err, size_t errlen);
+void souk_registry_worker_stop(souk_registry *r, void *loop);
+/* The app that owns the registry (set by the app after loading; opaque here), as
+ * seen from one of its plugins: how api->job_run finds the store. */
+void souk_registry_set_owner(souk_registry *r, void *owner);
+void *souk_plugin_owner(const souk_plugin *p);
 
 /* Run every plugin's db_on_open hook on db, in load order.  -1 with
  * "plugin 'x': database set-up failed" in err when one fails. */

@@ -166,8 +166,10 @@ static int load_locales(souk_theme *t, const char *dir, char *err, size_t errlen
             rc = -1;
             break;
         }
+        /* "ru.json" and "ru.auth.json" both hold strings of "ru": a plugin's
+         * strings can live in a file of their own. */
         char lang[64];
-        snprintf(lang, sizeof lang, "%.*s", (int)(nl - 5), e->d_name);
+        snprintf(lang, sizeof lang, "%.*s", (int)strcspn(e->d_name, "."), e->d_name);
         json_t *cur = json_object_get(t->locales, lang);
         if (cur)
             merge_strings(cur, obj);

@@ -99,6 +99,7 @@ static void worker_drain(worker *w, const char *why)
     if (w->draining)
         return;
     w->draining = 1;
+    souk_app_worker_stop(w->app, &w->loop); /* plugins' background work ends first */
     souk_log(SOUK_LOG_INFO, "draining (%s): %d connection(s) open", why,
              souk_server_connections(w->server));
     /* The timer first: drain may call on_drained at once when nothing is open. */
@@ -200,6 +201,7 @@ static void worker_cleanup(worker *w)
         uv_close((uv_handle_t *)&w->control, NULL);
     else
         close(SOUK_WORKER_FD_CONTROL);
+    souk_app_worker_stop(w->app, &w->loop); /* once: a drain may have stopped them */
     souk_app_close(w->app); /* closes its script watcher on the loop */
     w->app = NULL;
     /* Let the close callbacks run.  A handle still open after that belongs to a
@@ -287,6 +289,11 @@ int souk_worker_main(int argc, char **argv)
         return 1;
     }
     souk_app_watch(w.app, &w.loop);
+    if (souk_app_worker_start(w.app, &w.loop, SOUK_WORKER_FD_LISTEN, err, sizeof err) != 0) {
+        control_error(err);
+        worker_cleanup(&w);
+        return 1;
+    }
 
     /* "ready" goes out while fd 4 is still a plain blocking socket; from here on the
      * loop watches it for the master's end of file. */

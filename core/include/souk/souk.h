@@ -45,7 +45,7 @@ extern "C" {
 #endif
 
 #define SOUK_ABI_VERSION 1
-#define SOUK_ABI_MINOR 2
+#define SOUK_ABI_MINOR 3
 
 #define SOUK_OK 0
 #define SOUK_ERR (-1)
@@ -346,6 +346,56 @@ struct souk_host_api {
      * cannot be cached (not GET/HEAD, a signed-in user, a status other than 200,
      * max_age_ms <= 0, a command). */
     int (*res_cache)(souk_ctx *ctx, int64_t max_age_ms);
+
+    /* ---- ABI 1.3 ---- */
+
+    /* Facts about the store for messages and links, borrowed for the life of the
+     * plugin: {"url": the store's public address without a trailing slash
+     * (souk.lua public_url, else http://HOST:PORT), "name": the site name, "dev":
+     * dev mode, "https": served behind TLS, "locale": the default locale,
+     * "locales": ["ru", "en"]}. */
+    json_t *(*site)(souk_plugin *self);
+    /* Background work in the worker processes.  Only inside init().  start runs in
+     * every worker once it serves, with the worker's libuv loop (a uv_loop_t *; the
+     * plugin links libuv itself); SOUK_ERR (after logging) stops the worker.  stop
+     * runs once when the worker begins to stop (or NULL): uv_close() every handle
+     * start opened; the loop runs their close callbacks before it ends.  Work cut
+     * short by a stop or a crash must be safe for a later worker to redo.  Neither
+     * runs in command-line processes. */
+    int (*worker_hooks)(souk_plugin *self,
+                        int (*start)(souk_plugin *self, void *loop, void *udata),
+                        void (*stop)(souk_plugin *self, void *loop, void *udata),
+                        void *udata);
+    /* Run fn outside any request: from a timer or other libuv callback in a
+     * worker, or from a command.  fn gets a fresh ctx with the database, an arena,
+     * now_ms, render, script_call and events, and no request or response.  With
+     * write set, fn runs in one BEGIN IMMEDIATE transaction, committed when it
+     * returns SOUK_OK and rolled back otherwise.  Returns fn's result, or SOUK_ERR
+     * (logged) when the transaction could not begin or commit.  Never call it from
+     * inside a request handler or another job: use on_done there. */
+    int (*job_run)(souk_plugin *self, int write, int (*fn)(souk_ctx *ctx, void *udata),
+                   void *udata);
+    /* Call fn when the ctx's transaction has ended, before the ctx is freed:
+     * committed is 1 when its changes are durable (or it had none to make), 0 when
+     * they were rolled back.  For a request this is after the handler's
+     * transaction, before the response is sent; for a job after its commit; for a
+     * command when it ends.  Calls run in registration order; fn may use job_run. */
+    int (*on_done)(souk_ctx *ctx, void (*fn)(souk_ctx *ctx, int committed, void *udata),
+                   void *udata);
+    /* Render the theme's template name (e.g. "message.auth_code.sms.ru") with data
+     * (borrowed) as the top frame over a frame holding "site" (as api->site plus
+     * "locale") and "t" (the strings of locale; NULL = the store's default).  For
+     * messages and other text that is not the response: arena text, or NULL with
+     * *error (arena) naming the template and the problem. */
+    const char *(*render)(souk_ctx *ctx, const char *name, const char *locale, json_t *data,
+                          const char **error);
+    /* Whether the theme (with the store's overrides) has a template named name. */
+    int (*template_exists)(souk_ctx *ctx, const char *name);
+
+    /* Commit the request's changes even though it answers with an error status:
+     * for a failed attempt that must be counted (a wrong one-time code) while the
+     * answer is still 422.  SOUK_ERR when the ctx is not a writing request. */
+    int (*commit_on_error)(souk_ctx *ctx);
 
     /* New slots are appended here, each marked with the ABI minor that added it. */
 };
