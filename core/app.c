@@ -65,11 +65,13 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
     if (souk_registry_db_open(app->reg, souk_store_db(app->store), err, errlen) != 0)
         goto fail;
     app->plugins_info = json_array();
+    app->plugins_loaded = json_object();
     for (int i = 0; i < souk_registry_count(app->reg); i++) {
         souk_plugin *p = souk_registry_plugin(app->reg, i);
         json_array_append_new(app->plugins_info,
                               json_pack("{s:s, s:s}", "name", souk_plugin_get_name(p),
                                         "version", souk_plugin_get_version(p)));
+        json_object_set_new(app->plugins_loaded, souk_plugin_get_name(p), json_true());
     }
     if (flags & SOUK_APP_MIGRATE) {
         size_t nm;
@@ -157,6 +159,7 @@ void souk_app_close(souk_app *app)
     souk_router_free(app->router);
     json_decref(app->nav);
     json_decref(app->plugins_info);
+    json_decref(app->plugins_loaded);
     json_decref(app->site);
     souk_theme_close(app->theme);
     souk_scripts_close(app->scripts);

@@ -21,6 +21,7 @@ struct souk_app {
     souk_router *router;
     json_t *nav;               /* [{title, href}] of SOUK_ROUTE_LISTED routes */
     json_t *plugins_info;      /* [{name, version}] */
+    json_t *plugins_loaded;    /* {name: true}: {{#loaded.favourites}} in templates */
     uv_fs_event_t *watch;      /* scripts directory watcher, or NULL */
     uv_timer_t *watch_debounce;
     int migrations_applied;    /* by souk_app_open */

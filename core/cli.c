@@ -370,7 +370,9 @@ int souk_cmd_plugin(int argc, char **argv)
     }
     souk_app *app;
     char err[1024];
-    if (souk_app_open(&app, argv[1], SOUK_APP_MIGRATE | SOUK_APP_NO_THEME, err, sizeof err) != 0) {
+    /* With the theme: a command may queue messages, which are rendered from it
+     * (api->render). */
+    if (souk_app_open(&app, argv[1], SOUK_APP_MIGRATE, err, sizeof err) != 0) {
         fprintf(stderr, "souk %s: %s\n", argv[0], err);
         return SOUK_EXIT_FAIL;
     }

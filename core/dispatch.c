@@ -461,6 +461,7 @@ static json_t *site_frame(souk_ctx *ctx, json_t *flash)
     }
     json_object_set_new(f, "nav", nav);
     json_object_set(f, "plugins", app->plugins_info);
+    json_object_set(f, "loaded", app->plugins_loaded);
     json_object_set_new(f, "status", json_integer(ctx->status));
     json_object_set_new(f, "status_4xx", json_boolean(ctx->status >= 400 && ctx->status < 500));
     json_object_set_new(f, "status_5xx", json_boolean(ctx->status >= 500));
