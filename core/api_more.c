@@ -163,6 +163,15 @@ void souk_app_site_update(souk_app *app)
                  c->listen_host, v6 ? "]" : "", c->listen_port);
         json_object_set_new(s, "url", json_string(url));
     }
+    /* The name shoppers know the store by: the theme's site_name in the default
+     * locale, once the theme is open (plugins' init() runs before it is). */
+    json_t *name = app->theme ? json_object_get(souk_theme_strings(app->theme, c->locale),
+                                                "site_name")
+                              : NULL;
+    if (json_is_string(name))
+        json_object_set(s, "name", name);
+    else if (!json_object_get(s, "name"))
+        json_object_set_new(s, "name", json_string("souk"));
     json_object_set_new(s, "dev", json_boolean(c->dev));
     json_object_set_new(s, "https", json_boolean(c->https));
     json_object_set_new(s, "locale", json_string(c->locale));

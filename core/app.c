@@ -97,6 +97,7 @@ int souk_app_open(souk_app **out, const char *dir, int flags, char *err, size_t 
             snprintf(err, errlen, "theme '%s': the 'error' template is missing", app->cfg.theme);
             goto fail;
         }
+        souk_app_site_update(app); /* now with the site's name */
     }
     /* Without memory for it the store still works, only uncached. */
     app->respcache = souk_respcache_new(SOUK_RESPCACHE_ENTRIES, SOUK_RESPCACHE_BYTES);

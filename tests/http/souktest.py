@@ -47,11 +47,13 @@ def lua_value(v):
     if isinstance(v, (int, float)):
         return repr(v)
     if isinstance(v, str):
-        return json.dumps(v)  # a JSON string literal is a valid Lua string literal here
+        # A JSON string literal is a valid Lua one, as long as nothing printable is
+        # written as \uXXXX (Lua wants \u{XXXX}): keep UTF-8 as it is.
+        return json.dumps(v, ensure_ascii=False)
     if isinstance(v, (list, tuple)):
         return "{" + ", ".join(lua_value(x) for x in v) + "}"
     if isinstance(v, dict):
-        return "{" + ", ".join(f"[{json.dumps(k)}] = {lua_value(x)}" for k, x in v.items()) + "}"
+        return "{" + ", ".join(f"[{lua_value(k)}] = {lua_value(x)}" for k, x in v.items()) + "}"
     raise TypeError(v)
 
 
@@ -80,7 +82,7 @@ class Store:
     def write(self, rel, text):
         p = self.path(rel)
         os.makedirs(os.path.dirname(p), exist_ok=True)
-        with open(p, "w") as f:
+        with open(p, "w", encoding="utf-8") as f:
             f.write(text)
 
     def cleanup(self):

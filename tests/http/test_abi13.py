@@ -66,6 +66,7 @@ def test_site_uses_public_url():
     site = view["site"]
     eq(site["url"], "https://shop.example", "trailing slash removed")
     eq(site["dev"], True)
+    eq(site["name"], "Souk", "the theme's site_name")
     eq(site["locale"], "en")
     eq(site["locales"], ["en", "ru"])
 

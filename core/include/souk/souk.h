@@ -351,7 +351,9 @@ struct souk_host_api {
 
     /* Facts about the store for messages and links, borrowed for the life of the
      * plugin: {"url": the store's public address without a trailing slash
-     * (souk.lua public_url, else http://HOST:PORT), "name": the site name, "dev":
+     * (souk.lua public_url, else http://HOST:PORT), "name": the site name (the
+     * theme's site_name in the default locale; "souk" until the theme is open,
+     * that is during init()), "dev":
      * dev mode, "https": served behind TLS, "locale": the default locale,
      * "locales": ["ru", "en"]}. */
     json_t *(*site)(souk_plugin *self);
