@@ -89,12 +89,20 @@ class Store:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+# What AddressSanitizer, LeakSanitizer and UBSan print when they find something.
+SANITIZER_REPORT = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer: detected)|"
+                              r"runtime error: ")
+
+
 class Server:
     """`souk serve` on 127.0.0.1 with an ephemeral port.  Logs go to a file that the
     test can read (self.log_text())."""
 
     def __init__(self, store, workers=2, env=None, expect_fail=False):
         self.store = store
+        # A test that crashes a worker on purpose sets this: the sanitizer's
+        # report of that crash is then expected in the log.
+        self.crash_expected = False
         self.logpath = os.path.join(store.tmp, f"serve-{time.time_ns()}.log")
         self.logf = open(self.logpath, "w+")
         e = dict(os.environ)
@@ -148,7 +156,16 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.kill()
                 raise AssertionError("souk serve did not stop on SIGTERM:\n" + self.log_text())
-        self.logf.close()
+        if not self.logf.closed:
+            # In the sanitizer build a worker's report (a leak found at exit, a
+            # use-after-free the client never saw) lands only in this log.
+            text = self.log_text()
+            self.logf.close()
+            m = SANITIZER_REPORT.search(text)
+            if m and not self.crash_expected:
+                start = max(0, m.start() - 200)
+                raise AssertionError("sanitizer report in the server log:\n" +
+                                     text[start:start + 4000])
         return self.proc.returncode
 
     def kill(self):

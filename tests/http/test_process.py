@@ -46,6 +46,7 @@ def test_worker_crash_is_restarted():
               server.log_text())
         # ... and a crashing one (a plugin bug).  Under AddressSanitizer the crash is
         # reported by the sanitizer, which then exits with a status instead.
+        server.crash_expected = True
         os.kill(now[0], signal.SIGSEGV)
         wait_replaced(server, now[0], 2)
         check(re.search(r"(killed by signal SIGSEGV|exited with status \d+); restarting",
