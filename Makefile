@@ -14,7 +14,8 @@ LISTEN ?= 127.0.0.1:8080
 # Build and test dependencies, all Debian 12 packages.
 DEPS := build-essential cmake pkg-config libuv1-dev node-llhttp liblua5.4-dev \
         libsqlite3-dev libsodium-dev libjansson-dev zlib1g-dev python3 \
-        libstemmer-dev libcsv-dev clang libclang-rt-14-dev
+        libstemmer-dev libcsv-dev libcurl4-openssl-dev openssl clang \
+        libclang-rt-14-dev
 
 .PHONY: all deps build build-san demo test test-fast clean
 
