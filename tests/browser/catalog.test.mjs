@@ -12,34 +12,19 @@
 // The pages have no JavaScript, so every step is what a visitor does: follow a
 // link or send a form.  Texts are checked in the page's language (the demo store
 // is Russian first; the last test switches to English).
-import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  BASE, MOBILE, WIDE, check, checkEveryPage, pageFacts, runTests, screenshotDir,
+} from './lib.mjs';
 
-const BASE = process.env.SOUK_URL;
-const SHOTS = process.env.SCREENSHOT_DIR || join(tmpdir(), 'souk-browser-shots');
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const ONLY = process.env.ONLY || '';
-const STEP_TIMEOUT_MS = 15000;
-const VIEWPORTS = [
-  { name: 'mobile', width: 375, height: 740, mobile: true },
-  { name: 'wide', width: 1280, height: 900, mobile: false },
-];
-const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const VIEWPORTS = [MOBILE, WIDE];
 const CYRILLIC = /[А-Яа-яЁё]/;
 
 if (!BASE) {
   console.error('SOUK_URL is not set (run tests/browser/run.sh)');
   process.exit(2);
 }
-mkdirSync(SHOTS, { recursive: true });
-
-class Failure extends Error {}
-function check(cond, message) {
-  if (!cond) throw new Failure(message);
-}
+const SHOTS = screenshotDir('souk-browser-shots');
 
 // "1 790 ₽", "RUB 1,790", "от 1 790 ₽" -> 1790 (whole units are enough to order).
 function amountOf(text) {
@@ -61,31 +46,14 @@ async function shot(page, vp, step) {
   await page.screenshot({ path: join(SHOTS, `${vp.name}-${step}.png`), fullPage: true });
 }
 
-// What every page must have: one h1, alt on images, a label for each control,
-// nothing wider than the screen, images that loaded, the page's language.
+// What every page must have (lib.mjs), a <main id="main">, and images that
+// have alt and loaded.
 async function checkPage(page, lang) {
-  const facts = await page.evaluate(() => {
-    const controls = [...document.querySelectorAll('input, select, textarea')]
-      .filter((e) => e.type !== 'hidden');
-    return {
-      h1: document.querySelectorAll('h1').length,
-      lang: document.documentElement.lang,
-      noAlt: [...document.images].filter((i) => !i.hasAttribute('alt')).length,
-      broken: [...document.images].filter((i) => i.complete && i.naturalWidth === 0)
-        .map((i) => i.src),
-      unlabelled: controls.filter((c) => c.labels.length === 0 && !c.getAttribute('aria-label'))
-        .map((c) => c.name),
-      overflow: document.documentElement.scrollWidth - window.innerWidth,
-      main: document.querySelectorAll('main#main').length,
-    };
-  });
-  check(facts.h1 === 1, `expected one h1, found ${facts.h1}`);
+  const facts = await pageFacts(page);
+  checkEveryPage(facts, lang);
   check(facts.main === 1, 'no <main id="main">');
-  check(facts.lang === lang, `html lang is "${facts.lang}", expected "${lang}"`);
   check(facts.noAlt === 0, `${facts.noAlt} images without alt`);
   check(facts.broken.length === 0, `images that did not load: ${facts.broken.join(', ')}`);
-  check(facts.unlabelled.length === 0, `controls without a label: ${facts.unlabelled.join(', ')}`);
-  check(facts.overflow <= 1, `the page is ${facts.overflow}px wider than the screen`);
 }
 
 async function cards(page) {
@@ -269,48 +237,4 @@ const tests = [
 
 // -------------------------------------------------------------------- runner
 
-let passed = 0;
-let failed = 0;
-const browserDirs = [];
-for (const vp of VIEWPORTS) {
-  const profile = mkdtempSync(join(tmpdir(), 'souk-chromium-'));
-  browserDirs.push(profile);
-  let context;
-  try {
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: false, // '--headless=new' is in ARGS, as Debian's chromium wants it
-      args: ARGS,
-      viewport: { width: vp.width, height: vp.height },
-      deviceScaleFactor: 1,
-      isMobile: vp.mobile,
-      hasTouch: vp.mobile,
-      locale: 'ru-RU',
-      javaScriptEnabled: true, // for the test's own page.evaluate; the pages have none
-    });
-  } catch (e) {
-    console.log(`FAIL [${vp.name}] cannot start ${CHROMIUM}: ${e.message.split('\n')[0]}`);
-    failed += tests.length;
-    continue;
-  }
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = context.pages()[0] || await context.newPage();
-  for (const [name, fn] of tests) {
-    if (ONLY && !name.includes(ONLY)) continue;
-    const t0 = Date.now();
-    try {
-      await fn(page, vp);
-      passed++;
-      console.log(`ok   [${vp.name}] ${name} (${((Date.now() - t0) / 1000).toFixed(2)}s)`);
-    } catch (e) {
-      failed++;
-      console.log(`FAIL [${vp.name}] ${name}: ${e instanceof Failure ? e.message : e.stack}`);
-      await shot(page, vp, `failed-${name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => {});
-    }
-  }
-  await context.close();
-}
-for (const d of browserDirs) rmSync(d, { recursive: true, force: true });
-console.log(`screenshots: ${SHOTS}`);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed || !passed ? 1 : 0);
+await runTests(tests, { viewports: VIEWPORTS, shot, shots: SHOTS });

@@ -1,22 +1,26 @@
 #!/usr/bin/env bash
-# tests/browser/run.sh -- the shop's pages in headless Chromium.
+# tests/browser/run.sh [TEST.mjs] -- the shop's pages in headless Chromium.
 #
 # Installs what is missing (Debian's chromium with apt-get when run as root;
 # playwright-core from package-lock.json into tests/browser/node_modules), makes
 # a demo store with `souk init --demo`, serves it on an ephemeral loopback port,
-# runs catalog.test.mjs on a phone-sized and a desktop-sized viewport and stops
-# the server.  Prints "N passed, N failed"; exits non-zero on any failure.
+# runs TEST.mjs (default catalog.test.mjs; auth.test.mjs is the other) on a
+# phone-sized and a desktop-sized viewport and stops the server.  Prints
+# "N passed, N failed"; exits non-zero on any failure.  The test script gets
+# SOUK_STORE (the store directory) and SOUK_BIN as well, for `souk outbox`.
 #
 # Environment:
 #   SOUK_BIN        the souk binary (default: souk on PATH)
 #   SOUK_BUILD_DIR  the build directory; screenshots go to
-#                   $SOUK_BUILD_DIR/browser-screenshots (default: two levels
-#                   above SOUK_BIN, i.e. build/ for build/core/souk)
+#                   $SOUK_BUILD_DIR/browser-screenshots (-auth for auth.test.mjs)
+#                   (default: two levels above SOUK_BIN, i.e. build/ for
+#                   build/core/souk)
 #   CHROMIUM        the browser (default /usr/bin/chromium)
 #   ONLY            run only the tests whose name contains this text
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+TEST=${1:-catalog.test.mjs}
 SOUK_BIN=${SOUK_BIN:-souk}
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 NODE_MAJOR_MIN=18                # playwright-core's "engines" (Debian 12 ships node 18)
@@ -30,6 +34,8 @@ if [ -z "${SOUK_BUILD_DIR:-}" ]; then
     fi
 fi
 SHOTS="$SOUK_BUILD_DIR/browser-screenshots"
+[ "$TEST" = catalog.test.mjs ] || SHOTS="$SHOTS-${TEST%%.*}"
+[ -f "$HERE/$TEST" ] || { echo "browser tests: no test script $HERE/$TEST" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 say() { echo "browser tests: $*" >&2; }
 give_up() { say "$*"; echo "0 passed, 1 failed"; exit 1; }
@@ -101,7 +107,8 @@ say "serving $URL; screenshots in $SHOTS"
 
 rm -rf "$SHOTS"
 rc=0
-SOUK_URL=$URL SCREENSHOT_DIR=$SHOTS CHROMIUM=$CHROMIUM node "$HERE/catalog.test.mjs" |
+SOUK_URL=$URL SCREENSHOT_DIR=$SHOTS CHROMIUM=$CHROMIUM SOUK_STORE="$WORK/store" SOUK_BIN="$SOUK_BIN" \
+    node "$HERE/$TEST" |
     tee "$WORK/test.log" || rc=$?
 if [ "$rc" != 0 ]; then
     say "server log (last lines other than the access log):"
