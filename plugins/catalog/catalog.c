@@ -6,6 +6,7 @@
 
 const souk_host_api *catalog_api;
 souk_plugin *catalog_self;
+extern const catalog_v2 catalog_service_v2; /* service_v2.c */
 
 static const souk_route routes[] = {
     {"GET", "/", catalog_h_home, "catalog_home", 0, NULL},
@@ -57,6 +58,8 @@ static int catalog_init(souk_plugin *self, const souk_host_api *api)
             return SOUK_ERR;
     if (api->service_register(self, CATALOG_SERVICE, CATALOG_SERVICE_VERSION,
                               &catalog_service) != SOUK_OK ||
+        api->service_register(self, CATALOG_SERVICE, CATALOG_SERVICE_VERSION_2,
+                              &catalog_service_v2) != SOUK_OK ||
         api->event_on(self, "store.created", catalog_on_store_created, NULL) != SOUK_OK ||
         api->command_add(self, "import", "import products from CSV, JSON or a Shopify export",
                          catalog_cmd_import) != SOUK_OK ||

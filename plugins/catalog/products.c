@@ -714,6 +714,14 @@ int catalog_h_product(souk_ctx *ctx)
     json_object_set_new(view, "breadcrumbs", crumbs);
     json_object_set_new(view, "product", product);
     json_object_set_new(view, "pickup_points", points);
+    if (api->req_user(ctx)) {
+        json_t *shown = json_pack("{s:s}", "slug", slug);
+        int rc = api->event_emit(ctx, CATALOG_EVENT_PRODUCT_SHOWN, shown);
+        json_decref(shown);
+        if (rc != SOUK_OK)
+            return api->res_error(ctx, 500, "internal", "the product page could not be completed",
+                                  NULL);
+    }
     catalog_cache(ctx);
     return SOUK_OK;
 }

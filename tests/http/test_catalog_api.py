@@ -6,13 +6,13 @@ failing pricing script (503, never a guessed price).
 The store is seeded with SQL through Python's sqlite3 after `souk migrate`, with
 a small pricing.lua of known rules, so that every expected number is written out
 here."""
-import atexit
 import math
 import os
 import sqlite3
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
+import seedhelp as sh  # noqa: E402
 import souktest as st  # noqa: E402
 
 NNBSP = "\u202f"   # thousands separator (ru)
@@ -185,39 +185,23 @@ def seed(db_path):
     db.close()
 
 
-def make_store(pricing=PRICING_LUA):
-    store = st.Store({"plugins": ["catalog"], "locale": "ru", "locales": ["ru", "en"]})
-    try:
-        store.write("scripts/pricing.lua", pricing)
-        if os.path.exists(store.path("scripts/pricing_test.lua")):
-            os.remove(store.path("scripts/pricing_test.lua"))  # about the example's rules
-        st.run("migrate", store.dir, env=store.env(), check=0)
-        seed(store.path("data/souk.db"))
-    except BaseException:
-        store.cleanup()
-        raise
-    return store
+CONFIG = {"plugins": ["catalog"], "locale": "ru", "locales": ["ru", "en"]}
 
 
-STORE = None
-SERVER = None
+def prepare(store, pricing=PRICING_LUA):
+    sh.use_pricing(store, pricing)
+    sh.migrate(store)
+    seed(store.path("data/souk.db"))
 
 
-def server():
-    global STORE, SERVER
-    if SERVER is None:
-        STORE = make_store()
-        SERVER = st.Server(STORE, workers=1)
-        atexit.register(stop_server)  # also when only some tests run
-    return SERVER
+SHOP = sh.Served(CONFIG, prepare=prepare, workers=1)
+server = SHOP.server
 
 
-def stop_server():
-    global SERVER
-    if SERVER is not None:
-        SERVER.stop()
-        STORE.cleanup()
-        SERVER = None
+def running_with(pricing):
+    """A store of its own with another pricing.lua, served for a with block:
+    (store, server)."""
+    return sh.running(CONFIG, lambda store: prepare(store, pricing), workers=1)
 
 
 def get(path):
@@ -407,17 +391,12 @@ def test_variant_options_per_locale():
         status, body = get(f"/api/v1/products/hose?lang={lang}")
         st.eq(body["product"]["variants"][0]["options"], {"length": "20 m"}, lang)
     # the service's variant in the request's locale is what pricing.lua sees too
-    store = make_store(OPTIONS_LUA)
-    srv = st.Server(store, workers=1)
-    try:
+    with running_with(OPTIONS_LUA) as (_, srv):
         for lang, want in (("ru", "цвет=белый"), ("en", "colour=white")):
             status, body = srv.get_json(f"/api/v1/products/kettle-a?lang={lang}")
             st.eq(status, 200, lang)
             labels = [a["label"] for a in body["product"]["variants"][0]["price"]["adjustments"]]
             st.eq(labels, [want], lang)
-    finally:
-        srv.stop()
-        store.cleanup()
 
 
 def test_product_attributes_per_locale_and_as_text():
@@ -634,9 +613,7 @@ def test_suggest_bad_parameters_400():
 # ------------------------------------------------------------- pricing failure
 
 def test_failing_pricing_script_is_503_not_a_price():
-    store = make_store(BROKEN_LUA)
-    srv = st.Server(store, workers=1)
-    try:
+    with running_with(BROKEN_LUA) as (_, srv):
         for path in ("/api/v1/products/kettle-a", "/", "/c/kettles"):
             status, body = srv.get_json(path)
             check_error(status, body, 503, code="pricing_failed")
@@ -645,13 +622,10 @@ def test_failing_pricing_script_is_503_not_a_price():
         # what needs no price still works
         status, body = srv.get_json("/api/v1/categories")
         st.eq(status, 200)
-    finally:
-        srv.stop()
-        store.cleanup()
 
 
 def test_zz_stop():
-    stop_server()
+    SHOP.stop()
 
 
 if __name__ == "__main__":

@@ -5,15 +5,14 @@ service exactly as another plugin would.
 The heart of it: many parallel decrements of one variant on a server with two
 worker processes sell exactly the stock there was, never more, and a rise from 0
 emits catalog.back_in_stock exactly once, however many rises race."""
-import atexit
 import json
 import os
-import sqlite3
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
+import seedhelp as sh  # noqa: E402
 import souktest as st  # noqa: E402
 
 PRICING_LUA = r'''
@@ -35,53 +34,23 @@ return M
 
 # sku, stock, price
 VARIANTS = [("S-50", 50, 10000), ("S-0", 0, 20000), ("S-2", 2, 30000), ("P-2", 7, 12345)]
+PRODUCTS = [("probe-product", "Проба", "Probe", "active",
+             [(sku, stock, price, {"size": str(i)}, {})
+              for i, (sku, stock, price) in enumerate(VARIANTS)])]
 
-STORE = None
-SERVER = None
 TAKES = 200
 THREADS = 16
 
 
-def seed(db_path):
-    db = sqlite3.connect(db_path)
-    with db:
-        db.execute("INSERT INTO catalog_categories(id, slug, name_ru, name_en)"
-                   " VALUES(1, 'probe', 'Проба', 'Probe')")
-        db.execute("INSERT INTO catalog_products(id, slug, category_id, brand, title_ru, title_en,"
-                   " status, created_at, updated_at)"
-                   " VALUES(1, 'probe-product', 1, 'Acme', 'Проба', 'Probe', 'active', 1, 1)")
-        for i, (sku, stock, price) in enumerate(VARIANTS):
-            db.execute("INSERT INTO catalog_variants(product_id, sku, options, position, price,"
-                       " currency, stock) VALUES(1, ?, ?, ?, ?, 'RUB', ?)",
-                       (sku, '{"size": "%d"}' % i, i, price, stock))
-    db.close()
+def prepare(store):
+    sh.use_pricing(store, PRICING_LUA)
+    sh.migrate(store)
+    sh.seed_catalog(store, ("probe", "Проба", "Probe"), PRODUCTS)
 
 
-def server():
-    global STORE, SERVER
-    if SERVER is None:
-        STORE = st.Store({"plugins": ["catalog", "stockprobe"], "locale": "ru",
-                          "locales": ["ru", "en"]})
-        try:
-            STORE.write("scripts/pricing.lua", PRICING_LUA)
-            if os.path.exists(STORE.path("scripts/pricing_test.lua")):
-                os.remove(STORE.path("scripts/pricing_test.lua"))
-            st.run("migrate", STORE.dir, env=STORE.env(), check=0)
-            seed(STORE.path("data/souk.db"))
-            SERVER = st.Server(STORE, workers=2)
-        except BaseException:
-            STORE.cleanup()
-            raise
-        atexit.register(stop_server)
-    return SERVER
-
-
-def stop_server():
-    global SERVER
-    if SERVER is not None:
-        SERVER.stop()
-        STORE.cleanup()
-        SERVER = None
+SHOP = sh.Served({"plugins": ["catalog", "stockprobe"], "locale": "ru", "locales": ["ru", "en"]},
+                 prepare=prepare)
+server = SHOP.server
 
 
 def post(path, body):
@@ -99,11 +68,7 @@ def put(sku, qty):
 
 
 def stock_in_db(sku):
-    db = sqlite3.connect(STORE.path("data/souk.db"))
-    try:
-        return db.execute("SELECT stock FROM catalog_variants WHERE sku = ?", (sku,)).fetchone()[0]
-    finally:
-        db.close()
+    return sh.query(SHOP.store, "SELECT stock FROM catalog_variants WHERE sku = ?", (sku,))[0][0]
 
 
 def events():
@@ -219,7 +184,7 @@ def test_price_skus():
 
 
 def test_zz_stop():
-    stop_server()
+    SHOP.stop()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@ template render, script test."""
 import json
 import os
 import re
+import signal
 import stat
+import subprocess
 import tempfile
+import time
 
 import souktest as st
 from souktest import check, eq
@@ -48,6 +51,36 @@ def test_serve_options():
     p = st.run("serve", "/nonexistent", "--workers", "0")
     eq(p.returncode, 1, p.stderr)
     check("store directory" in p.stderr, p.stderr)
+
+
+def test_dev_mode_serves_only_on_loopback():
+    # Dev mode keeps one-time codes in the outbox and reads the clock file: never
+    # on a public address unless the merchant says so in souk.lua.
+    store = st.Store({"plugins": [], "dev": True})
+    try:
+        p = st.run("serve", store.dir, "--listen", "0.0.0.0:0", "--workers", "1", timeout=30)
+        eq(p.returncode, 1, p.stdout + p.stderr)
+        check("dev mode is on and 0.0.0.0 is not a loopback address" in p.stdout + p.stderr,
+              p.stdout + p.stderr)
+        store.configure({"plugins": [], "dev": True, "force_public": True})
+        srv = st.Server(store, workers=1)  # loopback, as every test server
+        srv.stop()
+        p = subprocess.Popen([st.SOUK, "serve", store.dir, "--listen", "0.0.0.0:0", "--workers",
+                              "1"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             env=dict(os.environ, **store.env()), start_new_session=True)
+        try:
+            line = ""
+            deadline = time.time() + 30
+            while time.time() < deadline and "serving http://" not in line:
+                line = p.stdout.readline()
+                if not line and p.poll() is not None:
+                    break
+            check("serving http://0.0.0.0:" in line, f"force_public: not serving ({line!r})")
+        finally:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(30)
+    finally:
+        store.cleanup()
 
 
 def test_unknown_command():
