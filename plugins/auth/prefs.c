@@ -3,7 +3,7 @@
  *
  *   GET  /account/notifications, /api/v1/account/notifications
  *        {"notifications": [{"kind", "is": {<kind>: true}, "channels":
- *          [{"channel", "is_email", "enabled", "available", "field"}]}],
+ *          [{"channel", "is_email", "enabled", "available", "field", "id"}]}],
  *         "email_verified": bool}
  *   PUT  /api/v1/account/notifications {"<kind>": {"<channel>": bool}}  (only the
  *        pairs given change)
@@ -125,10 +125,10 @@ static int prefs_fill(souk_ctx *ctx, int64_t id)
             int email = strcmp(chans[c], NOTIFY_EMAIL) == 0;
             json_array_append_new(
                 channels,
-                json_pack("{s:s, s:b, s:b, s:b, s:s++}", "channel", chans[c], "is_email", email,
-                          "enabled", account_pref_enabled(ctx, id, k->kind, chans[c]),
+                json_pack("{s:s, s:b, s:b, s:b, s:s++, s:s++}", "channel", chans[c], "is_email",
+                          email, "enabled", account_pref_enabled(ctx, id, k->kind, chans[c]),
                           "available", email ? row.email != NULL : row.phone != NULL, "field",
-                          k->kind, ".", chans[c]));
+                          k->kind, ".", chans[c], "id", k->kind, "-", chans[c]));
         }
         json_array_append_new(list, json_pack("{s:s, s:{s:b}, s:o}", "kind", k->kind, "is",
                                               k->kind, 1, "channels", channels));
