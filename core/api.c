@@ -279,6 +279,11 @@ static int script_call(souk_ctx *ctx, const char *script, const char *fn, json_t
     return SOUK_ERR;
 }
 
+static int script_has(souk_ctx *ctx, const char *script, const char *fn)
+{
+    return ctx && ctx->app && souk_scripts_has_function(ctx->app->scripts, script, fn);
+}
+
 /* -------------------------------------------------------- time, memory */
 
 static int64_t now_ms(souk_ctx *ctx) { return souk_clock_now_ms(); }
@@ -371,4 +376,5 @@ const souk_host_api souk_api_table = {
     .render = souk_api_render,
     .template_exists = souk_api_template_exists,
     .commit_on_error = souk_api_commit_on_error,
+    .script_has = script_has,
 };

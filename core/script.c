@@ -365,6 +365,20 @@ int souk_scripts_has(souk_scripts *s, const char *script)
     return e && e->sb;
 }
 
+int souk_scripts_has_function(souk_scripts *s, const char *script, const char *fn)
+{
+    script_entry *e = s && fn ? scripts_find(s, script) : NULL;
+    if (!e || !e->sb)
+        return 0;
+    lua_State *L = souk_sandbox_lua(e->sb);
+    if (lua_type(L, SCRIPT_MODULE_SLOT) != LUA_TTABLE)
+        return 0;
+    lua_pushstring(L, fn);
+    int found = lua_rawget(L, SCRIPT_MODULE_SLOT) == LUA_TFUNCTION;
+    lua_pop(L, 1);
+    return found;
+}
+
 typedef struct call_request {
     const char *fn;
     json_t *args;

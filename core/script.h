@@ -30,6 +30,9 @@ int souk_scripts_open(souk_scripts **out, const char *dir, const souk_script_lim
 void souk_scripts_close(souk_scripts *s);
 /* Whether a script (by name without .lua) is loaded. */
 int souk_scripts_has(souk_scripts *s, const char *script);
+/* Whether that script's module (a table) has a function fn, read without
+ * metamethods, so asking runs none of the merchant's code. */
+int souk_scripts_has_function(souk_scripts *s, const char *script, const char *fn);
 
 /* Call script.fn(args...) where args is a JSON array (borrowed) whose elements are
  * converted to Lua values (objects and arrays become fresh tables).  The first

@@ -760,6 +760,28 @@ TEST(open_refuses_failing_tests)
 
 /* ------------------------------------------------------------------ reload */
 
+/* An optional hook is asked about without running the merchant's code: a
+ * function found with rawget, a metamethod never called. */
+TEST(has_function_runs_no_code)
+{
+    souk_scripts *s = open_one("hasfn", "hooks",
+                               "local M = setmetatable({}, {__index = function(t, k)\n"
+                               "  error('__index ran for ' .. k)\nend})\n"
+                               "rawset(M, 'price', function() return 1 end)\n"
+                               "rawset(M, 'answer', 42)\nreturn M\n",
+                               DEFAULT_LIMITS);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(souk_scripts_has_function(s, "hooks", "price"));
+    CHECK(!souk_scripts_has_function(s, "hooks", "answer"));       /* not a function */
+    CHECK(!souk_scripts_has_function(s, "hooks", "customer_key")); /* __index not run */
+    CHECK(!souk_scripts_has_function(s, "nosuch", "price"));
+    CHECK(!souk_scripts_has_function(s, "hooks", NULL));
+    CHECK_STR(call(s, "hooks", "price", "[]"), "1");
+    souk_scripts_close(s);
+}
+
 TEST(reload_keeps_working_version)
 {
     const char *dir = new_dir("reload");
@@ -831,6 +853,7 @@ int main(void)
     RUN(expect_eq_is_budgeted);
     RUN(open_refuses_failing_tests);
     RUN(reload_keeps_working_version);
+    RUN(has_function_runs_no_code);
     nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return test_report();
 }

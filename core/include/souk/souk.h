@@ -398,6 +398,10 @@ struct souk_host_api {
      * for a failed attempt that must be counted (a wrong one-time code) while the
      * answer is still 422.  SOUK_ERR when the ctx is not a writing request. */
     int (*commit_on_error)(souk_ctx *ctx);
+    /* Whether the store's script (STORE_DIR/scripts/<script>.lua, as loaded now)
+     * defines function fn in its module: for optional hooks of a merchant script.
+     * Asking runs none of the script's code.  1 or 0. */
+    int (*script_has)(souk_ctx *ctx, const char *script, const char *fn);
 
     /* New slots are appended here, each marked with the ABI minor that added it. */
 };
