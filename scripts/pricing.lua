@@ -174,6 +174,17 @@ local function price_item(item, customer, context)
   return { price = price, adjustments = adjustments }
 end
 
+-- Which customers get the same prices: the store remembers prices for a few
+-- seconds (settings.catalog.cache_ms) per answer of this function, so that a
+-- member's page does not run this file again for every member.  The rules above
+-- look at customer.member only: guests, members and other customers.  A rule on
+-- anything else of the customer (customer.level, ...) must be part of the key.
+function M.customer_key(customer, context)
+  if customer == nil then return "guest" end
+  if customer.member == true then return "member" end
+  return "customer"
+end
+
 -- The entry point: one answer per item, in the same order.
 function M.price(items, customer, context)
   local prices = souk.array()

@@ -92,6 +92,32 @@ return {
     expect_eq(answer.price, 229000)
   end,
 
+  ["customer_key names who gets the same prices"] = function()
+    local ctx = context(ORDINARY_DAY)
+    expect_eq(M.customer_key(nil, ctx), "guest")
+    expect_eq(M.customer_key(MEMBER, ctx), "member")
+    expect_eq(M.customer_key({ id = 8, member = true, level = "gold" }, ctx), "member")
+    expect_eq(M.customer_key({ id = 9 }, ctx), "customer")
+    expect_eq(M.customer_key({ id = 9, member = false }, ctx), "customer")
+  end,
+
+  ["customers with the same key get the same prices"] = function()
+    local same = {
+      { nil, nil },
+      { MEMBER, { id = 8, member = true, level = "gold" } },
+      { { id = 9 }, { id = 10, member = false } },
+    }
+    for _, pair in ipairs(same) do
+      expect_eq(M.customer_key(pair[1], context(BLACK_FRIDAY)),
+                M.customer_key(pair[2], context(BLACK_FRIDAY)))
+      expect_eq(one(item(249000, "Altai"), pair[1], BLACK_FRIDAY),
+                one(item(249000, "Altai"), pair[2], BLACK_FRIDAY))
+    end
+    -- and different keys where the prices differ
+    local ctx = context(BLACK_FRIDAY)
+    expect(M.customer_key(MEMBER, ctx) ~= M.customer_key(nil, ctx), "members are not guests")
+  end,
+
   ["discounts add up"] = function()
     -- 10% sale + 7% Altai + 5% club card, from the base price each
     local answer = one(item(249000, "Altai"), MEMBER, BLACK_FRIDAY)

@@ -44,8 +44,8 @@ static int catalog_init(souk_plugin *self, const souk_host_api *api)
     catalog_self = self;
     if (catalog_read_settings(self, api) != SOUK_OK)
         return SOUK_ERR;
-    if (!SOUK_API_HAS(api, db_on_open)) {
-        api->log(self, SOUK_LOG_ERROR, "needs souk plugin ABI 1.1 or newer (db_on_open)");
+    if (!SOUK_API_HAS(api, script_has)) {
+        api->log(self, SOUK_LOG_ERROR, "needs souk plugin ABI 1.3 or newer (script_has)");
         return SOUK_ERR;
     }
     if (api->db_on_open(self, catalog_tokenizer_register, NULL) != SOUK_OK)

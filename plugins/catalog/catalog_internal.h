@@ -17,6 +17,7 @@
  *   pickup.c      pickup points: list, nearest (R*Tree + great-circle)
  *   stock.c       the catalog.v1 service (stock, variant lookup, prices by SKU)
  *   pricing.c     running pricing.lua over items and validating what it returns
+ *   pricememo.c   (part of pricing.c's room) the worker's memo of recent prices
  *   money.c       formatting minor units for people ("1 990 ₽", "RUB 1,990.00")
  *   sanitize.c    HTML of imported descriptions reduced to a safe subset
  *   import.c      `souk import` (CSV, JSON, Shopify CSV)
@@ -222,16 +223,41 @@ double catalog_distance_m(double lat1, double lon1, double lat2, double lon2);
 extern const catalog_v1 catalog_service;
 
 /* ----------------------------------------------------------- pricing.c */
-/* Price items with one call of pricing.lua.  items (borrowed): a JSON array of
- * {"product": {...}, "variant": {...}} as the script contract says (docs/pricing.md).
- * *prices (yours): array of price shapes in the same order.  SOUK_ERR with *error
- * (arena; names the script and line, or what was wrong with its answer). */
+/* Price items for a request, in the request's locale.  items (borrowed): a JSON
+ * array of {"product": {...}, "variant": {...}} as the script contract says
+ * (docs/pricing.md), read from the database by this ctx (products.c): the
+ * worker's price memo (pricememo.c) answers the items it knows for the same
+ * customer key, and pricing.lua is called once with the others, in their
+ * order.  *prices (yours): array of price shapes in the same order.  SOUK_ERR
+ * with *error (arena; names the script and line, or what was wrong with its
+ * answer or with customer_key's). */
 int catalog_price_items(souk_ctx *ctx, json_t *items, json_t *customer, int64_t now_ms,
                         json_t **prices, const char **error);
-/* The same with the locale of labels and amounts given ("ru" or "en"; NULL: "ru")
- * instead of the request's: `souk price --lang`. */
+/* Exact: one call of pricing.lua with every item, never the memo, with the
+ * locale of labels and amounts given ("ru" or "en"; NULL: "ru"): `souk price`. */
 int catalog_price_items_lang(souk_ctx *ctx, json_t *items, json_t *customer, int64_t now_ms,
                              const char *lang, json_t **prices, const char **error);
+
+/* --------------------------------------------------------- pricememo.c */
+/* The worker's memo of price shapes: memo key -> shape (borrowed; treat the
+ * shapes as read-only and hand out copies), valid for this call only; cleared
+ * when the database changed or it is cache_ms old at now_ms.  NULL when it must
+ * not be used: cache_ms 0, the database's stamp unknown, or ctx inside a write
+ * transaction. */
+json_t *catalog_price_memo(souk_ctx *ctx, int64_t now_ms);
+/* The memo key of an item (arena): the customer key, the locale, the SKU. */
+const char *catalog_price_memo_key(souk_ctx *ctx, const char *customer_key, const char *lang,
+                                   const char *sku);
+/* Keep shape (a checked answer; the memo takes it) under key; the memo is
+ * cleared first when it holds its maximum. */
+void catalog_price_memo_put(json_t *map, const char *key, json_t *shape);
+/* The customer key of customer (borrowed, an object or NULL/null for a guest)
+ * into *key (arena): pricing.lua's customer_key(customer, context) when it has
+ * one (a non-empty string of at most 64 bytes), else "guest" or the customer's
+ * canonical JSON.  SOUK_ERR with *error (arena) when the function fails or
+ * answers anything else. */
+int catalog_price_customer_key(souk_ctx *ctx, json_t *customer, json_t *context,
+                               const char **key, const char **error);
 
 /* -------------------------------------------------------------- money.c */
 /* "1 990 ₽", "1 990,50 ₽", "−500 ₽" (ru) or "RUB 1,990", "RUB 1,990.50", "−RUB 500"

@@ -270,33 +270,39 @@ static int pricing_item_read(souk_ctx *ctx, json_t *item, size_t index, pricing_
 
 /* --------------------------------------------------------------- calls */
 
-int catalog_price_items_lang(souk_ctx *ctx, json_t *items, json_t *customer, int64_t now_ms,
-                             const char *lang, json_t **prices, const char **error)
+/* What every call checks before anything is priced.  A failure is a bug in the
+ * caller, reported as the script's failures are. */
+static int pricing_arguments(souk_ctx *ctx, json_t *items, json_t *customer,
+                             const char **error)
 {
-    *prices = NULL;
     if (error)
         *error = NULL;
-    if (!lang)
-        lang = PRICING_LANG_DEFAULT;
     if (!json_is_array(items))
         return pricing_fail(ctx, error, "the items to price are not a list (a bug in the caller)");
     if (customer && !json_is_null(customer) && !json_is_object(customer))
         return pricing_fail(ctx, error, "the customer is %s, not a table or nil (a bug in the "
                             "caller)", pricing_describe(ctx, customer));
+    return SOUK_OK;
+}
+
+static json_t *pricing_context(int64_t now_ms, const char *lang)
+{
+    return json_pack("{s:I, s:s, s:s}", "now", (json_int_t)now_ms, "locale", lang, "currency",
+                     PRICING_CURRENCY);
+}
+
+/* One call of pricing.lua with every item of items (a non-empty array) and the
+ * strict check of its answer.  context (borrowed) is the script's third argument. */
+static int pricing_run(souk_ctx *ctx, json_t *items, json_t *customer, json_t *context,
+                       const char *lang, json_t **prices, const char **error)
+{
     size_t n = json_array_size(items);
-    if (n == 0) {
-        /* Nothing to ask: an empty page costs no script call. */
-        *prices = json_array();
-        return SOUK_OK;
-    }
     pricing_item *its = catalog_api->alloc(ctx, n * sizeof *its);
     for (size_t i = 0; i < n; i++)
         if (pricing_item_read(ctx, json_array_get(items, i), i + 1, &its[i], error) != SOUK_OK)
             return SOUK_ERR;
 
-    json_t *context = json_pack("{s:I, s:s, s:s}", "now", (json_int_t)now_ms, "locale",
-                                lang, "currency", PRICING_CURRENCY);
-    json_t *args = json_pack("[O, O, o]", items, customer ? customer : json_null(), context);
+    json_t *args = json_pack("[O, O, O]", items, customer ? customer : json_null(), context);
     json_t *result = NULL;
     const char *why = NULL;
     int rc = catalog_api->script_call(ctx, CATALOG_SCRIPT, CATALOG_SCRIPT_FN, args, &result, &why);
@@ -335,9 +341,86 @@ int catalog_price_items_lang(souk_ctx *ctx, json_t *items, json_t *customer, int
     return SOUK_OK;
 }
 
+int catalog_price_items_lang(souk_ctx *ctx, json_t *items, json_t *customer, int64_t now_ms,
+                             const char *lang, json_t **prices, const char **error)
+{
+    *prices = NULL;
+    if (!lang)
+        lang = PRICING_LANG_DEFAULT;
+    if (pricing_arguments(ctx, items, customer, error) != SOUK_OK)
+        return SOUK_ERR;
+    if (json_array_size(items) == 0) {
+        /* Nothing to ask: an empty page costs no script call. */
+        *prices = json_array();
+        return SOUK_OK;
+    }
+    json_t *context = pricing_context(now_ms, lang);
+    int rc = pricing_run(ctx, items, customer, context, lang, prices, error);
+    json_decref(context);
+    return rc;
+}
+
+/* Requests: the memo answers what it knows (pricememo.c says why that is
+ * exact enough: the promise of the response cache), the script the rest, in
+ * one call.  Only checked answers are remembered; a failure remembers nothing
+ * and answers nothing. */
 int catalog_price_items(souk_ctx *ctx, json_t *items, json_t *customer, int64_t now_ms,
                         json_t **prices, const char **error)
 {
-    return catalog_price_items_lang(ctx, items, customer, now_ms, catalog_lang(ctx), prices,
-                                    error);
+    const char *lang = catalog_lang(ctx);
+    *prices = NULL;
+    if (pricing_arguments(ctx, items, customer, error) != SOUK_OK)
+        return SOUK_ERR;
+    size_t n = json_array_size(items);
+    json_t *memo = n ? catalog_price_memo(ctx, now_ms) : NULL;
+    if (!memo)
+        return catalog_price_items_lang(ctx, items, customer, now_ms, lang, prices, error);
+
+    const char *dummy, *ckey;
+    if (!error)
+        error = &dummy;
+    json_t *context = pricing_context(now_ms, lang);
+    if (catalog_price_customer_key(ctx, customer, context, &ckey, error) != SOUK_OK) {
+        json_decref(context);
+        return SOUK_ERR;
+    }
+    /* Per item: its memo key, and its shape once known (a copy: the caller may
+     * change what it gets, the memo's own stays as checked). */
+    const char **keys = catalog_api->alloc(ctx, n * sizeof *keys);
+    json_t **shapes = catalog_api->alloc(ctx, n * sizeof *shapes);
+    size_t *missed = catalog_api->alloc(ctx, n * sizeof *missed), m = 0;
+    json_t *misses = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_t *item = json_array_get(items, i);
+        const char *sku = json_string_value(json_object_get(json_object_get(item, "variant"),
+                                                            "sku"));
+        keys[i] = sku ? catalog_price_memo_key(ctx, ckey, lang, sku) : NULL;
+        json_t *known = keys[i] ? json_object_get(memo, keys[i]) : NULL;
+        shapes[i] = known ? json_deep_copy(known) : NULL;
+        if (!shapes[i]) {
+            /* Unknown (or an item without a SKU: the checks will say so). */
+            missed[m++] = i;
+            json_array_append(misses, item);
+        }
+    }
+    json_t *fresh = NULL;
+    int rc = m ? pricing_run(ctx, misses, customer, context, lang, &fresh, error) : SOUK_OK;
+    json_decref(misses);
+    json_decref(context);
+    if (rc != SOUK_OK) {
+        for (size_t i = 0; i < n; i++)
+            json_decref(shapes[i]);
+        return SOUK_ERR;
+    }
+    for (size_t j = 0; j < m; j++) {
+        json_t *shape = json_array_get(fresh, j);
+        shapes[missed[j]] = json_incref(shape);
+        catalog_price_memo_put(memo, keys[missed[j]], json_deep_copy(shape));
+    }
+    json_decref(fresh);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, shapes[i]);
+    *prices = out;
+    return SOUK_OK;
 }

@@ -13,6 +13,7 @@
 #include "../../plugins/catalog/argv.c"
 #include "../../plugins/catalog/price_cmd.c"
 #include "../../plugins/catalog/pricing.c"
+#include "../../plugins/catalog/pricememo.c"
 
 /* ------------------------------------------------------------ the host */
 
@@ -21,6 +22,12 @@ static json_t *script_answer;     /* what the script "returns" (borrowed) */
 static const char *script_error;  /* or the error it raises */
 static json_t *script_args;       /* the arguments of the last call (owned) */
 static int script_calls, log_lines;
+static json_t *key_answer;        /* what customer_key "returns" (owned); NULL: no such
+                                     function */
+static int key_calls;
+static json_t *settings;          /* settings.catalog: cache_ms */
+static sqlite3 *memdb;            /* a database for sqlite3_txn_state */
+static int64_t stamp_version;     /* catalog_db_stamp's answer */
 
 static void fake_log(souk_plugin *self, int level, const char *fmt, ...) { log_lines++; }
 static void *fake_alloc(souk_ctx *ctx, size_t n) { return souk_arena_alloc(&arena, n); }
@@ -42,6 +49,15 @@ static int fake_script_call(souk_ctx *ctx, const char *script, const char *fn, j
     json_decref(script_args);
     script_args = json_deep_copy(args);
     *result = NULL;
+    if (strcmp(script, "pricing") == 0 && strcmp(fn, "customer_key") == 0) {
+        key_calls++;
+        if (!key_answer) { /* script_has said there is none: never asked */
+            *error = "pricing.lua: the module has no function 'customer_key' (nil)";
+            return SOUK_ERR;
+        }
+        *result = json_incref(key_answer);
+        return SOUK_OK;
+    }
     if (strcmp(script, "pricing") != 0 || strcmp(fn, "price") != 0) {
         *error = "wrong script";
         return SOUK_ERR;
@@ -54,12 +70,31 @@ static int fake_script_call(souk_ctx *ctx, const char *script, const char *fn, j
     return SOUK_OK;
 }
 
+/* pricing.lua has customer_key exactly when the test gave it an answer. */
+static int fake_script_has(souk_ctx *ctx, const char *script, const char *fn)
+{
+    return strcmp(script, "pricing") == 0 && strcmp(fn, "customer_key") == 0 && key_answer;
+}
+
+static json_t *fake_config(souk_plugin *self) { return settings; }
+static sqlite3 *fake_db(souk_ctx *ctx) { return memdb; }
+
+int catalog_db_stamp(souk_ctx *ctx, int64_t *version, int64_t *changes)
+{
+    *version = stamp_version;
+    *changes = 0;
+    return 0;
+}
+
 static souk_host_api fake_api = {
+    .config = fake_config,
+    .db = fake_db,
     .log = fake_log,
     .alloc = fake_alloc,
     .dup = fake_dup,
     .format = fake_format,
     .script_call = fake_script_call,
+    .script_has = fake_script_has,
 };
 
 const souk_host_api *catalog_api = &fake_api;
@@ -350,6 +385,190 @@ TEST(callers_must_pass_items)
     json_decref(bad);
 }
 
+/* ---------------------------------------------------------- pricememo.c */
+
+#define MEMO_NOW 1795726800000
+#define MEMO_CACHE_MS 10000
+
+static void memo_settings(int64_t cache_ms, int64_t version)
+{
+    json_object_set_new(settings, "cache_ms", json_integer(cache_ms));
+    stamp_version = version;
+}
+
+static void key_answers(const char *json)
+{
+    json_decref(key_answer);
+    key_answer = json ? json_loads(json, JSON_DECODE_ANY, NULL) : NULL;
+}
+
+/* Price the first n items for customer at now (through the memo when it is on),
+ * the script answering json: the amounts as JSON text, or "(failed)" with
+ * *error. */
+static const char *memo_price(int n, json_t *customer, int64_t now, const char *json,
+                              const char **error)
+{
+    static char text[256];
+    script_answer = json_loads(json, JSON_DECODE_ANY, NULL);
+    json_t *items = items_of(n), *out = NULL;
+    *error = NULL;
+    int rc = catalog_price_items(CTX, items, customer, now, &out, error);
+    json_decref(items);
+    json_decref(script_answer);
+    script_answer = NULL;
+    snprintf(text, sizeof text, "(failed)");
+    if (rc != SOUK_OK)
+        return text;
+    json_t *amounts = json_array();
+    size_t i;
+    json_t *p;
+    json_array_foreach(out, i, p)
+        json_array_append(amounts, json_object_get(p, "amount"));
+    char *dump = json_dumps(amounts, JSON_COMPACT);
+    snprintf(text, sizeof text, "%s", dump);
+    free(dump);
+    json_decref(amounts);
+    json_decref(out);
+    return text;
+}
+
+/* The SKUs price() was last given: "A,B". */
+static const char *priced_skus(void)
+{
+    static char out[64];
+    out[0] = '\0';
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_array_get(script_args, 0), i, item) {
+        if (i)
+            strcat(out, ",");
+        strcat(out, json_string_value(json_object_get(json_object_get(item, "variant"), "sku")));
+    }
+    return out;
+}
+
+TEST(the_memo_asks_the_script_only_for_what_it_does_not_know)
+{
+    memo_settings(MEMO_CACHE_MS, 1);
+    key_answers("\"member\"");
+    json_t *ann = json_pack("{s:i, s:b}", "id", 1, "member", 1);
+    json_t *bob = json_pack("{s:i, s:b}", "id", 2, "member", 1);
+    const char *error;
+    /* A with a discount: the memo keeps the checked shape, adjustments and all. */
+    CHECK_STR(memo_price(2, ann, MEMO_NOW,
+                         "[{\"price\": 90000, \"adjustments\": [{\"label\": \"-10%\", "
+                         "\"amount\": -10000, \"rule\": \"r\"}]}, {\"price\": 200000}]",
+                         &error), "[90000,200000]");
+    CHECK_STR(priced_skus(), "A,B");
+    /* Another member (the same key): only C is new; the answers keep the order. */
+    int calls = script_calls, keys = key_calls;
+    CHECK_STR(memo_price(3, bob, MEMO_NOW + 1, "[{\"price\": 300000}]", &error),
+              "[90000,200000,300000]");
+    CHECK_STR(priced_skus(), "C");
+    CHECK_INT(key_calls, keys + 1);          /* once per pricing call */
+    CHECK_INT(script_calls, calls + 2);      /* customer_key and price */
+    /* Everything known: no price() call at all. */
+    calls = script_calls;
+    CHECK_STR(memo_price(3, ann, MEMO_NOW + 2, "[]", &error), "[90000,200000,300000]");
+    CHECK_INT(script_calls, calls + 1);
+    /* Another key is priced on its own. */
+    key_answers("\"guest\"");
+    CHECK_STR(memo_price(1, NULL, MEMO_NOW + 3, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_STR(priced_skus(), "A");
+    key_answers("\"member\"");
+    /* A changed database forgets everything ... */
+    stamp_version = 2;
+    CHECK_STR(memo_price(1, ann, MEMO_NOW + 4, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_STR(priced_skus(), "A");
+    calls = script_calls;
+    CHECK_STR(memo_price(1, ann, MEMO_NOW + 5, "[]", &error), "[100000]");
+    CHECK_INT(script_calls, calls + 1);
+    /* ... and so does time: cache_ms after its first entry. */
+    CHECK_STR(memo_price(1, ann, MEMO_NOW + 4 + MEMO_CACHE_MS, "[{\"price\": 100000}]", &error),
+              "[100000]");
+    CHECK_INT(script_calls, calls + 3);
+    json_decref(ann);
+    json_decref(bob);
+}
+
+TEST(a_refused_answer_is_not_remembered)
+{
+    memo_settings(MEMO_CACHE_MS, 3);
+    const char *error;
+    CHECK_STR(memo_price(2, NULL, MEMO_NOW, "[{\"price\": 100000}, {\"price\": 1.5}]", &error),
+              "(failed)");
+    CHECK(error && strstr(error, "sku B"));
+    /* Nothing was kept, not even A's good answer. */
+    CHECK_STR(memo_price(2, NULL, MEMO_NOW, "[{\"price\": 100000}, {\"price\": 200000}]", &error),
+              "[100000,200000]");
+    CHECK_STR(priced_skus(), "A,B");
+}
+
+TEST(customer_key_must_answer_a_short_string)
+{
+    memo_settings(MEMO_CACHE_MS, 4);
+    const char *bad[] = {"5", "\"\"", "{\"a\": 1}",
+                         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        key_answers(bad[i]);
+        int calls = script_calls;
+        const char *error;
+        CHECK_STR(memo_price(1, NULL, MEMO_NOW, "[{\"price\": 100000}]", &error), "(failed)");
+        CHECK(error && strstr(error, "pricing.lua: customer_key() returned"));
+        CHECK_INT(script_calls, calls + 1); /* price() was never asked */
+    }
+    key_answers("\"guest\"");
+}
+
+TEST(cache_ms_zero_prices_every_call)
+{
+    memo_settings(0, 4);
+    const char *error;
+    for (int i = 0; i < 2; i++) {
+        int keys = key_calls;
+        CHECK_STR(memo_price(1, NULL, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+        CHECK_STR(priced_skus(), "A");
+        CHECK_INT(key_calls, keys);          /* no memo, no key */
+    }
+}
+
+TEST(a_write_transaction_does_not_use_the_memo)
+{
+    memo_settings(MEMO_CACHE_MS, 5);
+    const char *error;
+    CHECK_STR(memo_price(1, NULL, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK(sqlite3_exec(memdb, "BEGIN IMMEDIATE; CREATE TABLE t(x)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    int calls = script_calls;
+    CHECK_STR(memo_price(1, NULL, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_INT(script_calls, calls + 1);     /* asked again, and no key needed */
+    CHECK(sqlite3_exec(memdb, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK);
+}
+
+/* Without customer_key (script_has says so) it is never called. */
+TEST(without_customer_key_each_customer_has_its_own_prices)
+{
+    memo_settings(MEMO_CACHE_MS, 6);
+    key_answers(NULL);
+    json_t *ann = json_pack("{s:i, s:b}", "id", 1, "member", 1);
+    json_t *ann2 = json_pack("{s:b, s:i}", "member", 1, "id", 1); /* the same, reordered */
+    json_t *bob = json_pack("{s:i, s:b}", "id", 2, "member", 1);
+    const char *error;
+    CHECK_STR(memo_price(1, ann, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_STR(priced_skus(), "A");
+    int calls = script_calls, keys = key_calls;
+    CHECK_STR(memo_price(1, ann2, MEMO_NOW, "[]", &error), "[100000]");
+    CHECK_INT(script_calls, calls);         /* the same customer: known, nothing asked */
+    CHECK_STR(memo_price(1, bob, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_INT(script_calls, calls + 1);     /* another customer: priced */
+    CHECK_STR(memo_price(1, NULL, MEMO_NOW, "[{\"price\": 100000}]", &error), "[100000]");
+    CHECK_INT(script_calls, calls + 2);     /* a guest: priced as "guest" */
+    CHECK_INT(key_calls, keys);             /* the missing function is never called */
+    json_decref(ann);
+    json_decref(ann2);
+    json_decref(bob);
+}
+
 /* ----------------------------------------------------------- price_cmd.c */
 
 static int64_t at(const char *s)
@@ -477,6 +696,8 @@ int main(void)
 {
     souk_arena_init(&arena, 0);
     fake_api.size = sizeof fake_api;
+    settings = json_pack("{s:i}", "cache_ms", 0); /* the memo off, until its own cases */
+    CHECK(sqlite3_open(":memory:", &memdb) == SQLITE_OK);
     RUN(answers_become_price_shapes);
     RUN(the_script_gets_items_customer_and_context);
     RUN(an_empty_page_calls_no_script);
@@ -491,7 +712,16 @@ int main(void)
     RUN(times_format);
     RUN(command_usage);
     RUN(customer_files);
+    RUN(the_memo_asks_the_script_only_for_what_it_does_not_know);
+    RUN(a_refused_answer_is_not_remembered);
+    RUN(customer_key_must_answer_a_short_string);
+    RUN(cache_ms_zero_prices_every_call);
+    RUN(a_write_transaction_does_not_use_the_memo);
+    RUN(without_customer_key_each_customer_has_its_own_prices);
     json_decref(script_args);
+    json_decref(key_answer);
+    json_decref(settings);
+    sqlite3_close(memdb);
     souk_arena_free(&arena);
     return test_report();
 }
