@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <souk/souk.h>
+#include <souk/utf8.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
@@ -41,41 +42,6 @@ static void put(line_buf *b, const char *s)
     put_mem(b, s, strlen(s));
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are
- * not one (stray continuation byte, overlong form, surrogate, beyond U+10FFFF or
- * cut short). */
-static size_t utf8_seq(const unsigned char *p, size_t avail)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xBF; /* allowed range of the second byte */
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0; /* overlong */
-        else if (c == 0xED)
-            hi = 0x9F; /* UTF-16 surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90; /* overlong */
-        else if (c == 0xF4)
-            hi = 0x8F; /* beyond U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    return n;
-}
-
 static int is_token_byte(unsigned char c)
 {
     return c > 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '=';
@@ -109,7 +75,7 @@ static void put_quoted(line_buf *b, const char *key, const char *v, size_t max)
     put(b, "\"");
     for (size_t i = 0; i < len;) {
         char esc[8];
-        size_t n = utf8_seq(p + i, len - i);
+        size_t n = souk_utf8_decode(p + i, p + len, NULL);
         const char *piece = (const char *)p + i;
         size_t piece_len = n;
         if (n == 0 || (n == 1 && (p[i] < 0x20 || p[i] == 0x7F))) {

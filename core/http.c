@@ -13,6 +13,7 @@
 
 #include <limits.h>
 #include <souk/souk.h>
+#include <souk/utf8.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,43 +40,6 @@ static int hex_value(unsigned char c)
     return -1;
 }
 
-/* Strict UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above
- * U+10FFFF.  At least as strict as jansson's own check, so that a string that
- * passes here can be handed to jansson's *_nocheck functions. */
-static int utf8_valid(const char *str, size_t n)
-{
-    const unsigned char *s = (const unsigned char *)str;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t more;
-        unsigned cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            more = 1, cp = c & 0x1F, min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            more = 2, cp = c & 0x0F, min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            more = 3, cp = c & 0x07, min = 0x10000;
-        } else {
-            return 0;
-        }
-        if (n - i <= more)
-            return 0;
-        for (size_t k = 1; k <= more; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += more + 1;
-    }
-    return 1;
-}
 
 /* Write a field name into out for an error message: printable ASCII as is,
  * valid UTF-8 as is, anything else (and quote, backslash) as \xNN; cut after
@@ -91,7 +55,7 @@ static const char *describe_name(char out[HTTP_ERR_NAME_BUF], const char *s, siz
             n--;
         cut = 1;
     }
-    int text = utf8_valid(s, n);
+    int text = souk_utf8_valid(s, n, NULL);
     size_t j = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -317,7 +281,7 @@ static int urlencoded_pair(souk_arena *a, const char *p, size_t n, json_t *obj,
         return -1;
     }
     size_t key_len = strlen(key);
-    if (!utf8_valid(key, key_len)) {
+    if (!souk_utf8_valid(key, key_len, NULL)) {
         souk_errorf(err, errlen, "field name '%s' is not valid UTF-8",
                 describe_name(shown, key, key_len));
         return -1;
@@ -328,7 +292,7 @@ static int urlencoded_pair(souk_arena *a, const char *p, size_t n, json_t *obj,
                 describe_name(shown, key, key_len));
         return -1;
     }
-    if (!utf8_valid(value, strlen(value))) {
+    if (!souk_utf8_valid(value, strlen(value), NULL)) {
         souk_errorf(err, errlen, "field '%s' is not valid UTF-8",
                 describe_name(shown, key, key_len));
         return -1;
@@ -417,7 +381,7 @@ int souk_parse_cookies(const char *header, json_t *obj, char *err, size_t errlen
                 return -1;
             }
         }
-        if (!utf8_valid(v, vlen)) {
+        if (!souk_utf8_valid(v, vlen, NULL)) {
             souk_errorf(err, errlen, "cookie '%.*s' is not valid UTF-8", (int)name_len, p);
             return -1;
         }

@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <souk/utf8.h>
 #include <string.h>
 
 /* Registry key of the metatable that marks a table as a JSON array. */
@@ -199,43 +200,6 @@ static void path_restore(conv *c, size_t old)
     c->path[old] = '\0';
 }
 
-/* Strict UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF). */
-static int utf8_valid(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned char b = s[i];
-        size_t n;
-        unsigned cp;
-        if (b < 0x80) {
-            i++;
-            continue;
-        } else if (b >= 0xC2 && b <= 0xDF) {
-            n = 1;
-            cp = b & 0x1F;
-        } else if (b >= 0xE0 && b <= 0xEF) {
-            n = 2;
-            cp = b & 0x0F;
-        } else if (b >= 0xF0 && b <= 0xF4) {
-            n = 3;
-            cp = b & 0x07;
-        } else {
-            return 0;
-        }
-        if (len - i <= n)
-            return 0;
-        for (size_t k = 1; k <= n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return 0;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        i += n + 1;
-    }
-    return 1;
-}
 
 static json_t *conv_value(conv *c, int idx);
 
@@ -268,7 +232,7 @@ static json_t *conv_object(conv *c, int idx)
         size_t klen;
         const char *key = lua_tolstring(c->L, -2, &klen); /* keys are strings here */
         json_t *v = NULL;
-        if (!utf8_valid((const unsigned char *)key, klen)) {
+        if (!souk_utf8_valid(key, klen, NULL)) {
             conv_fail(c, "a key is not valid UTF-8");
         } else {
             size_t old = path_key(c, key, klen);
@@ -345,7 +309,7 @@ static json_t *conv_value(conv *c, int idx)
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
-        if (!utf8_valid((const unsigned char *)s, len))
+        if (!souk_utf8_valid(s, len, NULL))
             return conv_fail(c, "string is not valid UTF-8");
         json_t *j = json_stringn_nocheck(s, len);
         return j ? j : conv_fail(c, "out of memory");

@@ -9,6 +9,7 @@
  * sentence saying what was expected, never guessed at. */
 #include "signin_internal.h"
 
+#include <souk/utf8.h>
 #include <string.h>
 
 #define PHONE_INPUT_MAX 64  /* characters of input looked at */
@@ -144,36 +145,6 @@ int auth_phone_normalize(const char *in, char out[AUTH_PHONE_MAX], const char **
 
 /* ------------------------------------------------------------------ email */
 
-/* Length of the UTF-8 sequence at p (2..4), or 0 when it is not a valid one
- * (overlong forms, surrogates and code points past U+10FFFF refused). */
-static int utf8_seq(const unsigned char *p)
-{
-    unsigned c = p[0];
-    int len;
-    unsigned cp;
-    if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (int i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-        (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-        return 0;
-    return len;
-}
-
 static int is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
@@ -209,13 +180,14 @@ int auth_email_normalize(const char *in, char out[AUTH_EMAIL_MAX + 1], const cha
             return SOUK_ERR;
         }
         if (c >= 0x80) {
-            int l = utf8_seq((const unsigned char *)s + i);
-            if (!l || i + (size_t)l > len) {
+            size_t l = souk_utf8_decode((const unsigned char *)s + i,
+                                        (const unsigned char *)e, NULL);
+            if (!l) {
                 *error = "the email address is not valid UTF-8";
                 return SOUK_ERR;
             }
-            memcpy(buf + i, s + i, (size_t)l);
-            i += (size_t)l - 1;
+            memcpy(buf + i, s + i, l);
+            i += l - 1;
             continue;
         }
         if (c == '@') {
@@ -316,8 +288,9 @@ const char *auth_mask_email(souk_ctx *ctx, const char *email)
     if (!at || at == email)
         return auth_api->dup(ctx, "");
     /* The first character (a whole UTF-8 sequence), then stars. */
-    int first = ((unsigned char)email[0] < 0x80) ? 1 : utf8_seq((const unsigned char *)email);
-    if (first <= 0)
+    const unsigned char *u = (const unsigned char *)email;
+    int first = (int)souk_utf8_decode(u, u + strlen(email), NULL);
+    if (first == 0)
         first = 1;
     return auth_api->format(ctx, "%.*s***%s", first, email, at);
 }

@@ -100,6 +100,8 @@
 
 #include "catalog.h"
 
+#include <souk/utf8.h>
+
 #include <stdint.h>
 
 #define CATALOG_PER_PAGE_DEFAULT 24
@@ -272,10 +274,7 @@ const char *catalog_money_text(souk_ctx *ctx, int64_t amount, const char *curren
 char *catalog_sanitize_html(const char *html);
 /* Code point cp (at most U+10FFFF) as UTF-8 into out; returns the bytes written. */
 size_t catalog_utf8_encode(unsigned long cp, char out[4]);
-/* The code point at p (before end) into *cp; returns its length in bytes, or 0 when
- * p holds no valid UTF-8 there (overlong forms, surrogates and values past
- * U+10FFFF included). */
-size_t catalog_utf8_decode(const unsigned char *p, const unsigned char *end, unsigned long *cp);
+/* Decoding is souk_utf8_decode (<souk/utf8.h>), shared with the core. */
 
 /* -------------------------------------------------------- commands */
 /* argv.c: the value of option name at argv[*i] ("--at X" or "--at=X"), advancing *i

@@ -337,9 +337,6 @@ int catalog_import_check_url(const char *s, char **out, char *err, size_t errlen
 #define CATALOG_IMPORT_QUOTE_MAX 60
 #define CATALOG_IMPORT_QUOTE_BUF (CATALOG_IMPORT_QUOTE_MAX + 8) /* with "..." and NUL */
 const char *catalog_import_quote(const char *s, char *buf, size_t size);
-/* Whether len bytes are valid UTF-8; *bad_at gets the offset of the first bad
- * byte. */
-int catalog_import_utf8_valid(const char *s, size_t len, size_t *bad_at);
 
 /* A set of strings with the line each was first seen on. */
 catalog_import_seen *catalog_import_seen_new(void);

@@ -518,7 +518,7 @@ int catalog_import_read_csv(catalog_import *im)
         data += 3; /* the byte order mark that spreadsheets put first */
 
     size_t bad_at;
-    if (!catalog_import_utf8_valid(data, (size_t)(end - data), &bad_at)) {
+    if (!souk_utf8_valid(data, (size_t)(end - data), &bad_at)) {
         int line = 1;
         for (const char *p = data; p < data + bad_at; p++)
             line += *p == '\n';

@@ -40,22 +40,6 @@ const char *catalog_import_quote(const char *s, char *buf, size_t size)
     return buf;
 }
 
-int catalog_import_utf8_valid(const char *s, size_t len, size_t *bad_at)
-{
-    const unsigned char *p = (const unsigned char *)s, *end = p + len;
-    unsigned long cp;
-    while (p < end) {
-        size_t n = catalog_utf8_decode(p, end, &cp);
-        if (n == 0) {
-            if (bad_at)
-                *bad_at = (size_t)(p - (const unsigned char *)s);
-            return 0;
-        }
-        p += n;
-    }
-    return 1;
-}
-
 static int is_ws(unsigned char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';

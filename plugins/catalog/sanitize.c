@@ -291,37 +291,6 @@ static void put_cp(sanitizer *s, unsigned long cp)
     put_text(s, u, catalog_utf8_encode(cp, u));
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4) and its code point, or 0. */
-size_t catalog_utf8_decode(const unsigned char *p, const unsigned char *end, unsigned long *cp)
-{
-    unsigned char c = p[0];
-    size_t n;
-    unsigned long v, min;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    } else if ((c & 0xE0) == 0xC0) {
-        n = 2, v = c & 0x1F, min = 0x80;
-    } else if ((c & 0xF0) == 0xE0) {
-        n = 3, v = c & 0x0F, min = 0x800;
-    } else if ((c & 0xF8) == 0xF0) {
-        n = 4, v = c & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if ((size_t)(end - p) < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        v = (v << 6) | (p[i] & 0x3F);
-    }
-    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
-        return 0;
-    *cp = v;
-    return n;
-}
-
 /* Named references that descriptions use in practice; anything else stays as
  * text ("&foo;" is shown as typed). */
 static const struct {
@@ -589,8 +558,8 @@ char *catalog_sanitize_html(const char *html)
             }
             p += n;
         } else {
-            unsigned long cp;
-            size_t n = catalog_utf8_decode((const unsigned char *)p, (const unsigned char *)s.end, &cp);
+            uint32_t cp;
+            size_t n = souk_utf8_decode((const unsigned char *)p, (const unsigned char *)s.end, &cp);
             if (n == 0) {
                 put_text(&s, SANITIZE_REPLACEMENT, sizeof SANITIZE_REPLACEMENT - 1);
                 n = 1;

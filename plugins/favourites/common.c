@@ -4,6 +4,7 @@
 #include "favourites_internal.h"
 
 #include <ctype.h>
+#include <souk/utf8.h>
 #include <string.h>
 
 /* The template that holds every text the plugin writes into flash messages and
@@ -34,11 +35,9 @@ int64_t fav_account(souk_ctx *ctx)
 
 const char *fav_quote(souk_ctx *ctx, const char *s)
 {
-    json_t *probe = s ? json_string(s) : NULL; /* NULL when s is not UTF-8 */
-    if (!probe)
+    size_t n = s ? strlen(s) : 0;
+    if (!s || !souk_utf8_valid(s, n, NULL))
         return "";
-    json_decref(probe);
-    size_t n = strlen(s);
     if (n <= FAV_QUOTE_MAX)
         return s;
     n = FAV_QUOTE_MAX;

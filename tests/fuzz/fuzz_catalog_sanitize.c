@@ -26,8 +26,7 @@ static const char *const REFS[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;", N
 static int valid_utf8(const unsigned char *p)
 {
     while (*p) {
-        unsigned long cp;
-        size_t n = catalog_utf8_decode(p, p + strlen((const char *)p), &cp);
+        size_t n = souk_utf8_decode(p, p + strlen((const char *)p), NULL);
         if (n == 0)
             return 0;
         p += n;

@@ -264,11 +264,11 @@ TEST(images)
 TEST(utf8_quote_and_seen)
 {
     size_t at = 0;
-    CHECK(catalog_import_utf8_valid("Чайник", strlen("Чайник"), &at));
-    CHECK(!catalog_import_utf8_valid("ok\xC3(", 4, &at));
+    CHECK(souk_utf8_valid("Чайник", strlen("Чайник"), &at));
+    CHECK(!souk_utf8_valid("ok\xC3(", 4, &at));
     CHECK_INT(at, 2);
-    CHECK(!catalog_import_utf8_valid("\xED\xA0\x80", 3, &at)); /* a surrogate */
-    CHECK(!catalog_import_utf8_valid("\xC0\xAF", 2, &at));     /* overlong */
+    CHECK(!souk_utf8_valid("\xED\xA0\x80", 3, &at)); /* a surrogate */
+    CHECK(!souk_utf8_valid("\xC0\xAF", 2, &at));     /* overlong */
 
     char buf[CATALOG_IMPORT_QUOTE_BUF];
     char long_text[200] = "";
@@ -276,7 +276,7 @@ TEST(utf8_quote_and_seen)
         strcat(long_text, "ж"); /* 80 bytes, 2 per character */
     const char *q = catalog_import_quote(long_text, buf, sizeof buf);
     CHECK(strlen(q) <= CATALOG_IMPORT_QUOTE_MAX + 3);
-    CHECK(catalog_import_utf8_valid(q, strlen(q), &at));
+    CHECK(souk_utf8_valid(q, strlen(q), &at));
     CHECK(strcmp(q + strlen(q) - 3, "...") == 0);
     CHECK_STR(catalog_import_quote("a\nb", buf, sizeof buf), "a?b");
 
