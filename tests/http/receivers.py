@@ -15,6 +15,7 @@ until released ("hang"), to stand for a gateway that does not respond.
 Both listen on 127.0.0.1; port 0 picks a free port, and free_port() finds one
 in advance for a receiver that must start later than the store that uses it.
 """
+import atexit
 import base64
 import email
 import email.policy
@@ -512,6 +513,33 @@ PROBE_TEMPLATES = {
 def write_probe_templates(store):
     for name, text in PROBE_TEMPLATES.items():
         store.write(f"themes/default/templates/{name}.mustache", text)
+
+
+def probe_server(notify_settings, env, stop_receivers, locales=None):
+    """A store with notify and the notifyprobe plugin (its templates written), served
+    by two workers: (store, server).  At exit the server stops, then
+    stop_receivers() runs, then the store is removed; a failed start cleans up the
+    same way before raising."""
+    import souktest as st
+    config = {"plugins": ["notify", "notifyprobe"], "locale": "en",
+              "settings": {"notify": notify_settings}}
+    if locales:
+        config["locales"] = locales
+    store = st.Store(config)
+    try:
+        write_probe_templates(store)
+        server = st.Server(store, workers=2, env=env)
+    except BaseException:
+        stop_receivers()
+        store.cleanup()
+        raise
+
+    def stop():
+        server.stop()
+        stop_receivers()
+        store.cleanup()
+    atexit.register(stop)
+    return store, server
 
 
 def probe_send(server, timeout=10, **fields):

@@ -9,7 +9,6 @@ never answers its final "." holds one of the worker's SMTP slots (libuv's thread
 pool), never the worker: requests go on being answered, other email goes out,
 the stuck attempt fails at smtp.timeout_ms and is retried; and a worker that
 stops meanwhile exits at once, leaving the message to its lease."""
-import atexit
 import email.utils
 import os
 import sys
@@ -45,35 +44,16 @@ def server():
     global STORE, SERVER
     if SERVER is None:
         start_mail()
-        STORE = st.Store({"plugins": ["notify", "notifyprobe"], "locale": "en",
-                          "locales": ["en", "ru"],
-                          "settings": {"notify": {
-                              "email": "smtp", "poll_ms": 200, "lease_ms": 10000,
-                              "retry_base_ms": RETRY_BASE_MS, "retry_max_ms": 2000,
-                              "smtp": {"url": f"smtp://127.0.0.1:{PORT}",
-                                       "starttls": "required", "username": "shop",
-                                       "password": "env:SOUK_TEST_SMTP_PASSWORD",
-                                       "from": "shop@example.com",
-                                       "from_name": "env:SOUK_TEST_FROM_NAME",
-                                       "ca_file": CERT, "timeout_ms": 5000}}}})
-        try:
-            rc.write_probe_templates(STORE)
-            SERVER = st.Server(STORE, workers=2, env=ENV)
-        except BaseException:
-            STORE.cleanup()
-            MAIL.stop()
-            raise
-        atexit.register(stop_all)
+        # MAIL is read at exit: a test may have replaced the receiver meanwhile.
+        STORE, SERVER = rc.probe_server(
+            {"email": "smtp", "poll_ms": 200, "lease_ms": 10000,
+             "retry_base_ms": RETRY_BASE_MS, "retry_max_ms": 2000,
+             "smtp": {"url": f"smtp://127.0.0.1:{PORT}", "starttls": "required",
+                      "username": "shop", "password": "env:SOUK_TEST_SMTP_PASSWORD",
+                      "from": "shop@example.com", "from_name": "env:SOUK_TEST_FROM_NAME",
+                      "ca_file": CERT, "timeout_ms": 5000}},
+            ENV, lambda: MAIL.stop(), locales=["en", "ru"])
     return SERVER
-
-
-def stop_all():
-    if SERVER is not None:
-        SERVER.stop()
-    if MAIL is not None:
-        MAIL.stop()
-    if STORE is not None:
-        STORE.cleanup()
 
 
 def mail_to(address):

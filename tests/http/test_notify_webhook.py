@@ -4,7 +4,6 @@ on loopback (tests/http/receivers.py) gets JSON POSTs signed with HMAC-SHA256
 that keeps failing ends with the message failed; a rolled-back request sends
 nothing; two workers never send one message twice; and a gateway that hangs
 never holds up a request."""
-import atexit
 import hashlib
 import hmac
 import json
@@ -33,32 +32,14 @@ def server():
     global STORE, SERVER, GATEWAY
     if SERVER is None:
         GATEWAY = rc.HttpReceiver()
-        STORE = st.Store({"plugins": ["notify", "notifyprobe"], "locale": "en",
-                          "settings": {"notify": {
-                              "sms": "webhook", "poll_ms": 200, "lease_ms": 6000,
-                              "retry_base_ms": RETRY_BASE_MS, "retry_max_ms": 800,
-                              "max_attempts": MAX_ATTEMPTS,
-                              "webhook": {"url": GATEWAY.url,
-                                          "secret": "env:SOUK_TEST_WEBHOOK_SECRET",
-                                          "sender": "SoukShop", "timeout_ms": TIMEOUT_MS}}}})
-        try:
-            rc.write_probe_templates(STORE)
-            SERVER = st.Server(STORE, workers=2, env=ENV)
-        except BaseException:
-            STORE.cleanup()
-            GATEWAY.stop()
-            raise
-        atexit.register(stop_all)
+        STORE, SERVER = rc.probe_server(
+            {"sms": "webhook", "poll_ms": 200, "lease_ms": 6000,
+             "retry_base_ms": RETRY_BASE_MS, "retry_max_ms": 800,
+             "max_attempts": MAX_ATTEMPTS,
+             "webhook": {"url": GATEWAY.url, "secret": "env:SOUK_TEST_WEBHOOK_SECRET",
+                         "sender": "SoukShop", "timeout_ms": TIMEOUT_MS}},
+            ENV, lambda: GATEWAY.stop())
     return SERVER
-
-
-def stop_all():
-    if SERVER is not None:
-        SERVER.stop()
-    if GATEWAY is not None:
-        GATEWAY.stop()
-    if STORE is not None:
-        STORE.cleanup()
 
 
 def requests_for(phone):
