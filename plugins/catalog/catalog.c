@@ -6,7 +6,6 @@
 
 const souk_host_api *catalog_api;
 souk_plugin *catalog_self;
-extern const catalog_v2 catalog_service_v2; /* service_v2.c */
 
 static const souk_route routes[] = {
     {"GET", "/", catalog_h_home, "catalog_home", 0, NULL},

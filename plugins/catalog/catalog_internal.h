@@ -221,8 +221,19 @@ json_t *catalog_pickup_list(souk_ctx *ctx, int near, double lat, double lon, int
 /* Great-circle distance in metres. */
 double catalog_distance_m(double lat1, double lon1, double lat2, double lon2);
 
+/* "M / red": a variant's option values in their stored order (products.c). */
+const char *catalog_options_text(souk_ctx *ctx, json_t *options);
+
 /* ------------------------------------------------------------- stock.c */
+/* The service's functions (catalog.h says what each does), shared by the tables
+ * of version 1 (stock.c) and version 2 (service_v2.c). */
+int catalog_stock_adjust(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *stock_after,
+                         const char **error);
+json_t *catalog_variant_get(souk_ctx *ctx, const char *sku);
+int catalog_price_skus(souk_ctx *ctx, json_t *skus, json_t *customer, json_t **prices,
+                       const char **error);
 extern const catalog_v1 catalog_service;
+extern const catalog_v2 catalog_service_v2; /* service_v2.c */
 
 /* ----------------------------------------------------------- pricing.c */
 /* Price items for a request, in the request's locale.  items (borrowed): a JSON

@@ -97,8 +97,7 @@ static json_t *image_urls(souk_ctx *ctx, json_t *stored)
     return out;
 }
 
-/* "M / red": the option values in their stored order, for a variant picker. */
-static const char *options_text(souk_ctx *ctx, json_t *options)
+const char *catalog_options_text(souk_ctx *ctx, json_t *options)
 {
     const char *text = "";
     const char *k;
@@ -412,7 +411,7 @@ static json_t *cards_build(souk_ctx *ctx, const char *ids, int n, int full, int 
             json_array_append_new(
                 json_object_get(cb->card, "variants"),
                 json_pack("{s:s, s:O, s:s, s:I, s:b, s:n}", "sku", col_text(st, COL_SKU),
-                          "options", options, "options_text", options_text(ctx, options),
+                          "options", options, "options_text", catalog_options_text(ctx, options),
                           "stock", (json_int_t)stock, "in_stock", stock > 0, "price"));
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {

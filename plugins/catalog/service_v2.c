@@ -12,45 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ------------------------------------------------------------ version 1 */
-
-/* Version 1's functions are static in stock.c; a static initialiser cannot copy
- * them out of catalog_service, so they are forwarded. */
-static int v2_stock_adjust(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *stock_after,
-                           const char **error)
-{
-    return catalog_service.stock_adjust(ctx, sku, delta, stock_after, error);
-}
-
-static json_t *v2_variant_get(souk_ctx *ctx, const char *sku)
-{
-    return catalog_service.variant_get(ctx, sku);
-}
-
-static int v2_price_skus(souk_ctx *ctx, json_t *skus, json_t *customer, json_t **prices,
-                         const char **error)
-{
-    return catalog_service.price_skus(ctx, skus, customer, prices, error);
-}
-
 /* ---------------------------------------------------------- product_get */
-
-/* "M / red": the option values in their stored order, as a product page's
- * options_text (products.c) writes them. */
-static const char *v2_options_text(souk_ctx *ctx, json_t *options)
-{
-    const char *text = "";
-    const char *k;
-    json_t *v;
-    json_object_foreach(options, k, v) {
-        const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-        if (!s && json_is_integer(v))
-            s = catalog_api->format(ctx, "%lld", (long long)json_integer_value(v));
-        if (s && *s)
-            text = *text ? catalog_api->format(ctx, "%s / %s", text, s) : catalog_api->dup(ctx, s);
-    }
-    return text;
-}
 
 static json_t *product_get(souk_ctx *ctx, const char *slug, const char *locale,
                            const char **error)
@@ -108,7 +70,7 @@ static json_t *product_get(souk_ctx *ctx, const char *slug, const char *locale,
         int64_t stock = sqlite3_column_int64(st, 5);
         json_t *v = json_pack("{s:s, s:O, s:s, s:I, s:b}",
                               "sku", (const char *)sqlite3_column_text(st, 3),
-                              "options", options, "options_text", v2_options_text(ctx, options),
+                              "options", options, "options_text", catalog_options_text(ctx, options),
                               "stock", (json_int_t)stock, "in_stock", stock > 0);
         json_decref(options);
         if (v)
@@ -190,9 +152,9 @@ static int product_cards(souk_ctx *ctx, json_t *slugs, json_t **cards, const cha
 }
 
 const catalog_v2 catalog_service_v2 = {
-    .stock_adjust = v2_stock_adjust,
-    .variant_get = v2_variant_get,
-    .price_skus = v2_price_skus,
+    .stock_adjust = catalog_stock_adjust,
+    .variant_get = catalog_variant_get,
+    .price_skus = catalog_price_skus,
     .product_get = product_get,
     .product_cards = product_cards,
 };

@@ -56,8 +56,8 @@ static int stock_update(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int stock_adjust(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *stock_after,
-                        const char **error)
+int catalog_stock_adjust(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *stock_after,
+                         const char **error)
 {
     const souk_host_api *api = catalog_api;
     const char *dummy;
@@ -111,7 +111,7 @@ static int stock_adjust(souk_ctx *ctx, const char *sku, int64_t delta, int64_t *
     return SOUK_OK;
 }
 
-static json_t *variant_get(souk_ctx *ctx, const char *sku)
+json_t *catalog_variant_get(souk_ctx *ctx, const char *sku)
 {
     if (!sku)
         return NULL;
@@ -165,8 +165,8 @@ static json_t *service_price(const char *sku, json_t *price)
                      "adjustments", adj);
 }
 
-static int price_skus(souk_ctx *ctx, json_t *skus, json_t *customer, json_t **prices,
-                      const char **error)
+int catalog_price_skus(souk_ctx *ctx, json_t *skus, json_t *customer, json_t **prices,
+                       const char **error)
 {
     const char *dummy;
     if (!error)
@@ -192,7 +192,7 @@ static int price_skus(souk_ctx *ctx, json_t *skus, json_t *customer, json_t **pr
 }
 
 const catalog_v1 catalog_service = {
-    .stock_adjust = stock_adjust,
-    .variant_get = variant_get,
-    .price_skus = price_skus,
+    .stock_adjust = catalog_stock_adjust,
+    .variant_get = catalog_variant_get,
+    .price_skus = catalog_price_skus,
 };
